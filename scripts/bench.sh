@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Benchmark the Nexus WebAssembly engine against native code.
+#
+# usage: scripts/bench.sh [NEXUS_BIN]
+#
+# Builds every bench/NAME.c natively and for wasm32-wasi, runs each build
+# BENCH_RUNS times (native directly, wasm through `NEXUS_BIN wasm`), takes
+# the median wall time of each, checks that the wasm output is identical to
+# the native output, and prints a table plus the geometric-mean slowdown.
+#
+#   NEXUS_BIN      engine binary (default: build/nexus in the repo root;
+#                  a relative path given on the command line is taken
+#                  relative to the current directory)
+#   BENCH_OUT      build directory (default: build/bench, relative to the
+#                  repo root)
+#   BENCH_RUNS     runs per workload and engine (default: 3)
+#   BENCH_ONLY     comma-separated workload names to run (default: all)
+#   BENCH_SCALE    work multiplier passed as argv[1] to every workload
+#                  (default: none, i.e. each workload's own default size)
+#   BENCH_TIMEOUT  seconds before one run is killed and counted as a
+#                  failure (default: 600; needs coreutils `timeout`)
+#   BENCH_CC       compiler (default: clang-19)
+#
+# Exit status: 0 if every workload built, ran and matched; 1 otherwise.
+set -u
+
+orig_pwd=$PWD
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$script_dir/.." && pwd)
+
+nexus=${1:-build/nexus}
+if [[ $# -ge 1 && $nexus != /* ]]; then
+  nexus=$orig_pwd/$nexus
+fi
+cd "$root" || exit 1
+
+if [[ ! -x $nexus || -d $nexus ]]; then
+  echo "bench: engine binary '$nexus' not found or not executable." >&2
+  echo "bench: build it first (from $root):" >&2
+  echo "    cmake -S . -B build && cmake --build build" >&2
+  exit 1
+fi
+
+out=${BENCH_OUT:-build/bench}
+runs=${BENCH_RUNS:-3}
+cc=${BENCH_CC:-clang-19}
+scale=${BENCH_SCALE:-}
+limit=${BENCH_TIMEOUT:-600}
+if ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench: BENCH_RUNS must be a positive integer (got '$runs')" >&2
+  exit 1
+fi
+if ! command -v "$cc" >/dev/null 2>&1; then
+  echo "bench: compiler '$cc' not found (set BENCH_CC)" >&2
+  exit 1
+fi
+mkdir -p "$out" || exit 1
+
+# Workload list: every bench/*.c, optionally filtered by BENCH_ONLY.
+names=()
+for src in bench/*.c; do
+  [[ -e $src ]] || continue
+  names+=("$(basename "$src" .c)")
+done
+if [[ -n ${BENCH_ONLY:-} ]]; then
+  selected=()
+  IFS=',' read -r -a wanted <<<"$BENCH_ONLY"
+  for w in "${wanted[@]}"; do
+    [[ -z $w ]] && continue
+    if [[ -f bench/$w.c ]]; then
+      selected+=("$w")
+    else
+      echo "bench: no workload named '$w' (no bench/$w.c)" >&2
+      exit 1
+    fi
+  done
+  names=("${selected[@]}")
+fi
+if [[ ${#names[@]} -eq 0 ]]; then
+  echo "bench: no workloads selected" >&2
+  exit 1
+fi
+
+timeout_cmd=()
+if command -v timeout >/dev/null 2>&1; then
+  timeout_cmd=(timeout "$limit")
+fi
+bench_args=()
+[[ -n $scale ]] && bench_args=("$scale")
+
+# run_timed OUTFILE CMD... : runs CMD with stdout to OUTFILE, stderr to
+# OUTFILE.err; sets `elapsed_ns` and returns CMD's exit status.
+elapsed_ns=0
+run_timed() {
+  local outfile=$1
+  shift
+  local t0 t1 rc
+  t0=$(date +%s%N)
+  "${timeout_cmd[@]}" "$@" >"$outfile" 2>"$outfile.err"
+  rc=$?
+  t1=$(date +%s%N)
+  elapsed_ns=$((t1 - t0))
+  return $rc
+}
+
+# median of integers given as arguments (mean of the middle two if even)
+median() {
+  local sorted n
+  mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+  n=${#sorted[@]}
+  if ((n % 2)); then
+    echo "${sorted[n / 2]}"
+  else
+    echo $(((sorted[n / 2 - 1] + sorted[n / 2]) / 2))
+  fi
+}
+
+# nanoseconds -> seconds with 3 decimals, in integer arithmetic
+fmt_s() {
+  local ms=$((($1 + 500000) / 1000000))
+  printf '%d.%03d' $((ms / 1000)) $((ms % 1000))
+}
+
+rows=()
+ratios=()
+failed=0
+for name in "${names[@]}"; do
+  src=bench/$name.c
+  native=$out/$name.native
+  wasm=$out/$name.wasm
+  echo "bench: $name: building" >&2
+  if ! "$cc" -std=c17 -O2 -o "$native" "$src" -lm; then
+    rows+=("$name|-|-|FAIL (native build)")
+    failed=1
+    continue
+  fi
+  if ! "$cc" --target=wasm32-wasi -std=c17 -O2 -o "$wasm" "$src"; then
+    rows+=("$name|-|-|FAIL (wasm build)")
+    failed=1
+    continue
+  fi
+
+  status=ok
+  expected=""
+  native_times=()
+  for ((i = 0; i < runs; i++)); do
+    echo "bench: $name: native run $((i + 1))/$runs" >&2
+    if ! run_timed "$out/$name.native.out" "$native" "${bench_args[@]}"; then
+      status="FAIL (native run)"
+      cat "$out/$name.native.out.err" >&2
+      break
+    fi
+    native_times+=("$elapsed_ns")
+    got=$(<"$out/$name.native.out")
+    if [[ $i -eq 0 ]]; then
+      expected=$got
+    elif [[ $got != "$expected" ]]; then
+      status="FAIL (native nondeterministic)"
+      break
+    fi
+  done
+
+  nexus_times=()
+  if [[ $status == ok ]]; then
+    for ((i = 0; i < runs; i++)); do
+      echo "bench: $name: nexus run $((i + 1))/$runs" >&2
+      run_timed "$out/$name.nexus.out" "$nexus" wasm "$wasm" "${bench_args[@]}"
+      rc=$?
+      if [[ $rc -ne 0 ]]; then
+        if [[ $rc -eq 124 && ${#timeout_cmd[@]} -gt 0 ]]; then
+          status="FAIL (timeout after ${limit}s)"
+        else
+          status="FAIL (exit $rc)"
+        fi
+        head -n 20 "$out/$name.nexus.out.err" >&2
+        break
+      fi
+      nexus_times+=("$elapsed_ns")
+      got=$(<"$out/$name.nexus.out")
+      if [[ $got != "$expected" ]]; then
+        status="FAIL (checksum)"
+        {
+          echo "bench: $name: output mismatch"
+          echo "  native: $expected"
+          echo "  nexus:  $got"
+        } >&2
+        break
+      fi
+    done
+  fi
+
+  nat_s=-
+  nex_s=-
+  if [[ ${#native_times[@]} -eq $runs ]]; then
+    nat_ns=$(median "${native_times[@]}")
+    nat_s=$(fmt_s "$nat_ns")
+  fi
+  if [[ ${#nexus_times[@]} -eq $runs ]]; then
+    nex_ns=$(median "${nexus_times[@]}")
+    nex_s=$(fmt_s "$nex_ns")
+  fi
+  if [[ $status == ok ]]; then
+    ratio=$(awk -v a="$nex_ns" -v b="$nat_ns" 'BEGIN { printf "%.3f", a / (b > 0 ? b : 1) }')
+    ratios+=("$(awk -v a="$nex_ns" -v b="$nat_ns" 'BEGIN { printf "%.9g", (a > 0 ? a : 1) / (b > 0 ? b : 1) }')")
+    rows+=("$name|$nat_s|$nex_s|$ratio")
+  else
+    failed=1
+    rows+=("$name|$nat_s|$nex_s|$status")
+  fi
+done
+
+printf '%-12s %10s %10s  %s\n' workload native_s nexus_s ratio
+for row in "${rows[@]}"; do
+  IFS='|' read -r n a b r <<<"$row"
+  printf '%-12s %10s %10s  %s\n' "$n" "$a" "$b" "$r"
+done
+if [[ ${#ratios[@]} -gt 0 ]]; then
+  printf '%s\n' "${ratios[@]}" |
+    awk '{ s += log($1); n++ } END { printf "geomean ratio: %.2f", exp(s / n) }'
+  if [[ $failed -ne 0 ]]; then
+    echo " (over ${#ratios[@]} of ${#rows[@]} workloads; failures excluded)"
+  else
+    echo
+  fi
+else
+  echo "geomean ratio: n/a"
+fi
+exit $failed

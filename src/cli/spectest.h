@@ -1,0 +1,17 @@
+/*
+ * spectest.h — the `nexus spectest` subcommand: runs WebAssembly spec testsuite scripts,
+ * as converted to JSON (plus .wasm files) by wabt's `wast2json`, against the Nexus
+ * engine and reports how many commands passed, failed or were skipped.
+ */
+#ifndef NEXUS_CLI_SPECTEST_H
+#define NEXUS_CLI_SPECTEST_H
+
+/* Entry point of `nexus spectest [-v] FILE.json...`. argv[0] is "spectest"; the other
+ * arguments are options (-v/--verbose, -h/--help, -- to end options) and JSON files
+ * written by wast2json. Module files named in a JSON file are resolved relative to that
+ * file's directory. Prints one line per file ("FILE: P passed, F failed, S skipped"), one
+ * line per failure, and a final summary line "N passed, N failed, N skipped".
+ * Returns 0 when nothing failed, 1 when something failed, 2 on a usage error. */
+int nx_spectest_main(int argc, char **argv);
+
+#endif /* NEXUS_CLI_SPECTEST_H */

@@ -1,0 +1,739 @@
+/*
+ * interp.c — the dispatch loop that executes translated code (see code.h).
+ *
+ * One C function runs every WebAssembly call of a store without recursing: calls push a
+ * wi_frame on the store's frame stack and switch pc/fp, returns pop it. Dispatch is
+ * direct-threaded (each instruction's first cell is its handler's address, `goto *`).
+ * The only C recursion is through host functions that call back into wasm, which start
+ * a new loop above the current frames.
+ *
+ * Invariants while running: `fp` is the current frame; `mbase`/`msize` mirror memory 0
+ * of the current instance and are reloaded after anything that may change them (calls,
+ * returns, memory.grow); every memory and table access is bounds-checked with 64-bit
+ * arithmetic, so no access leaves the object it addresses. Host byte order must be
+ * little-endian (as WebAssembly's).
+ */
+#include "runtime.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ float helpers */
+
+static inline float f32_min(float a, float b) {
+    if (a != a || b != b) return a + b; /* a NaN operand: quiet NaN result */
+    if (a == b) {                       /* -0 and +0: min is -0 */
+        uint32_t x, y;
+        memcpy(&x, &a, 4);
+        memcpy(&y, &b, 4);
+        x |= y;
+        memcpy(&a, &x, 4);
+        return a;
+    }
+    return a < b ? a : b;
+}
+static inline float f32_max(float a, float b) {
+    if (a != a || b != b) return a + b;
+    if (a == b) {
+        uint32_t x, y;
+        memcpy(&x, &a, 4);
+        memcpy(&y, &b, 4);
+        x &= y;
+        memcpy(&a, &x, 4);
+        return a;
+    }
+    return a > b ? a : b;
+}
+static inline double f64_min(double a, double b) {
+    if (a != a || b != b) return a + b;
+    if (a == b) {
+        uint64_t x, y;
+        memcpy(&x, &a, 8);
+        memcpy(&y, &b, 8);
+        x |= y;
+        memcpy(&a, &x, 8);
+        return a;
+    }
+    return a < b ? a : b;
+}
+static inline double f64_max(double a, double b) {
+    if (a != a || b != b) return a + b;
+    if (a == b) {
+        uint64_t x, y;
+        memcpy(&x, &a, 8);
+        memcpy(&y, &b, 8);
+        x &= y;
+        memcpy(&a, &x, 8);
+        return a;
+    }
+    return a > b ? a : b;
+}
+
+static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
+static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
+static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
+static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+
+/* Saturating truncations (trunc_sat): NaN -> 0, out of range -> the nearest bound. */
+static inline int32_t sat_i32(double x) {
+    if (x != x) return 0;
+    if (x <= -2147483649.0) return INT32_MIN;
+    if (x >= 2147483648.0) return INT32_MAX;
+    return (int32_t)x;
+}
+static inline uint32_t sat_u32(double x) {
+    if (x != x || x <= -1.0) return 0;
+    if (x >= 4294967296.0) return UINT32_MAX;
+    return (uint32_t)x;
+}
+static inline int64_t sat_i64(double x) {
+    if (x != x) return 0;
+    if (x < -9223372036854775808.0) return INT64_MIN;
+    if (x >= 9223372036854775808.0) return INT64_MAX;
+    return (int64_t)x;
+}
+static inline uint64_t sat_u64(double x) {
+    if (x != x || x <= -1.0) return 0;
+    if (x >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* ------------------------------------------------------------------ host calls */
+
+static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args) {
+    const wm_functype *t = f->type;
+    nxw_value in[16], out[16];
+    nxw_value *pin = in, *pout = out;
+    nxw_value *heap = NULL;
+    if (t->nparams > 16 || t->nresults > 16) {
+        heap = malloc(sizeof(nxw_value) * ((size_t)t->nparams + t->nresults + 2));
+        if (!heap) return NXW_TRAP_HOST;
+        pin = heap;
+        pout = heap + t->nparams + 1;
+    }
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        pin[i].type = (nxw_valtype)t->types[i];
+        pin[i].of.i64 = 0;
+        switch (t->types[i]) {
+        case NXW_I32: pin[i].of.i32 = args[i].i32; break;
+        case NXW_F32: pin[i].of.f32_bits = args[i].u32; break;
+        case NXW_FUNCREF:
+        case NXW_EXTERNREF: pin[i].of.externref = args[i].ref; break;
+        default: pin[i].of.i64 = args[i].i64; break;
+        }
+    }
+    for (uint32_t i = 0; i < t->nresults; i++) {
+        pout[i].type = (nxw_valtype)t->types[t->nparams + i];
+        pout[i].of.i64 = 0;
+    }
+    nxw_call call = {.caller = caller, .message = {0}, .exit_code = 0};
+    wc_slot *saved_top = s->stack_top;
+    s->stack_top = args + (t->nparams > t->nresults ? t->nparams : t->nresults);
+    nxw_trap trap = f->host(&call, f->user, pin, pout);
+    s->stack_top = saved_top;
+    if (trap == NXW_TRAP_NONE) {
+        for (uint32_t i = 0; i < t->nresults; i++) {
+            switch (t->types[t->nparams + i]) {
+            case NXW_I32: args[i].i32 = pout[i].of.i32; break;
+            case NXW_F32: args[i].u32 = pout[i].of.f32_bits; break;
+            case NXW_FUNCREF:
+            case NXW_EXTERNREF: args[i].ref = pout[i].of.externref; break;
+            default: args[i].i64 = pout[i].of.i64; break;
+            }
+        }
+    } else {
+        if (call.message[0]) {
+            memcpy(s->trap_message, call.message, sizeof s->trap_message);
+            s->trap_message[sizeof s->trap_message - 1] = 0;
+        }
+        s->exit_code = call.exit_code;
+    }
+    free(heap);
+    return trap;
+}
+
+/* ------------------------------------------------------------------ the loop */
+
+#define HANDLER(name) L_##name:
+#define NEXT() goto *pc->op
+#define D (fp[pc[1].u32])
+#define A (fp[pc[2].u32])
+#define B (fp[pc[3].u32])
+#define TRAP(code)                                                                     \
+    do {                                                                               \
+        trap = (code);                                                                 \
+        goto trapped;                                                                  \
+    } while (0)
+#define BIN(NAME, IN, OUT, EXPR)                                                       \
+    HANDLER(NAME) {                                                                    \
+        __typeof__(fp->IN) a = A.IN, b = B.IN;                                         \
+        D.OUT = (EXPR);                                                                \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }
+#define UN(NAME, IN, OUT, EXPR)                                                        \
+    HANDLER(NAME) {                                                                    \
+        __typeof__(fp->IN) a = A.IN;                                                   \
+        D.OUT = (EXPR);                                                                \
+        pc += 3;                                                                       \
+        NEXT();                                                                        \
+    }
+#define LOAD(NAME, T, FIELD, CONV)                                                     \
+    HANDLER(NAME) {                                                                    \
+        uint64_t ea = (uint64_t)A.u32 + pc[3].u32;                                     \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v;                                                                           \
+        memcpy(&v, mbase + ea, sizeof(T));                                             \
+        D.FIELD = CONV v;                                                              \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }
+#define STORE(NAME, T, FIELD)                                                          \
+    HANDLER(NAME) {                                                                    \
+        uint64_t ea = (uint64_t)fp[pc[1].u32].u32 + pc[3].u32;                         \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v = (T)fp[pc[2].u32].FIELD;                                                  \
+        memcpy(mbase + ea, &v, sizeof(T));                                             \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }
+#define BR_CMP(NAME, FIELD, OP)                                                        \
+    HANDLER(NAME) {                                                                    \
+        if (fp[pc[1].u32].FIELD OP fp[pc[2].u32].FIELD)                                \
+            pc = &pc[3] + pc[3].i32;                                                   \
+        else                                                                           \
+            pc += 4;                                                                   \
+        NEXT();                                                                        \
+    }
+#define LOAD_MEMORY()                                                                  \
+    do {                                                                               \
+        nxw_memory *m_ = inst ? inst->memory : NULL;                                   \
+        mbase = m_ ? m_->data : NULL;                                                  \
+        msize = m_ ? m_->size : 0;                                                     \
+    } while (0)
+
+static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
+                    const void *const **handlers_out) {
+    static const void *const handlers[WC__COUNT] = {
+#define LABEL_CONTROL(name) &&L_##name,
+#define LABEL_OP(name, ...) &&L_##name,
+        WC_CONTROL_OPS(LABEL_CONTROL) WC_MEMORY_OPS(LABEL_OP) WC_NUMERIC_OPS(LABEL_OP)
+#undef LABEL_CONTROL
+#undef LABEL_OP
+    };
+    if (handlers_out) {
+        *handlers_out = handlers;
+        return NXW_TRAP_NONE;
+    }
+
+    nxw_trap trap = NXW_TRAP_NONE;
+    nxw_func *func = entry;
+    nxw_instance *inst = func->inst;
+    wc_slot *fp = entry_fp;
+    wc_slot *const stack_end = s->stack + s->stack_slots;
+    const wc_cell *pc;
+    uint8_t *mbase;
+    uint64_t msize;
+    nxw_func *callee;
+    wc_slot *args;
+
+    /* the entry frame: returning from it ends the loop */
+    if (s->depth >= s->max_frames || fp + func->code->frame_slots > stack_end)
+        TRAP(NXW_TRAP_STACK_EXHAUSTED);
+    s->frames[s->depth++] = (wi_frame){.ret_pc = NULL, .fp = NULL, .func = NULL};
+    goto enter;
+
+enter: {
+    /* func/fp are the callee; initialize its locals and constants */
+    const wc_code *code = func->code;
+    if (code->nlocals > code->nparams)
+        memset(fp + code->nparams, 0, sizeof(wc_slot) * (code->nlocals - code->nparams));
+    if (code->nconsts) memcpy(fp + code->const_base, code->consts, sizeof(wc_slot) * code->nconsts);
+    inst = func->inst;
+    LOAD_MEMORY();
+    pc = code->cells;
+    NEXT();
+}
+
+do_call:
+    /* callee and args are set; pc points past the call instruction */
+    if (callee->host) {
+        trap = call_host(s, callee, inst, args);
+        if (trap) goto trapped;
+        LOAD_MEMORY();
+        NEXT();
+    } else {
+        wc_slot *nfp = fp + func->code->frame_slots;
+        if (s->depth >= s->max_frames || nfp + callee->code->frame_slots > stack_end)
+            TRAP(NXW_TRAP_STACK_EXHAUSTED);
+        for (uint32_t i = 0, n = callee->code->nparams; i < n; i++) nfp[i] = args[i];
+        s->frames[s->depth++] = (wi_frame){.ret_pc = pc, .fp = fp, .func = func};
+        func = callee;
+        fp = nfp;
+        goto enter;
+    }
+
+    HANDLER(UNREACHABLE) TRAP(NXW_TRAP_UNREACHABLE);
+    HANDLER(BR) {
+        pc = &pc[1] + pc[1].i32;
+        NEXT();
+    }
+    HANDLER(BR_IF) {
+        if (fp[pc[1].u32].i32) pc = &pc[2] + pc[2].i32;
+        else pc += 3;
+        NEXT();
+    }
+    HANDLER(BR_UNLESS) {
+        if (!fp[pc[1].u32].i32) pc = &pc[2] + pc[2].i32;
+        else pc += 3;
+        NEXT();
+    }
+    HANDLER(BR_TABLE) {
+        uint32_t i = fp[pc[1].u32].u32, n = pc[2].u32;
+        const wc_cell *cell = &pc[3 + (i < n ? i : n)];
+        pc = cell + cell->i32;
+        NEXT();
+    }
+    HANDLER(RETURN1) {
+        fp[0] = fp[pc[1].u32];
+        goto do_return;
+    }
+    HANDLER(RETURN) {
+    do_return: {
+        wi_frame *fr = &s->frames[--s->depth];
+        if (!fr->ret_pc) return NXW_TRAP_NONE; /* results are in entry_fp[0..) */
+        wc_slot *dst = fr->fp + fr->ret_pc[-1].u32;
+        for (uint32_t i = 0, n = func->code->nresults; i < n; i++) dst[i] = fp[i];
+        pc = fr->ret_pc;
+        fp = fr->fp;
+        func = fr->func;
+        inst = func->inst;
+        LOAD_MEMORY();
+        NEXT();
+    }
+    }
+    HANDLER(CALL) {
+        callee = inst->funcs[pc[1].u32];
+        args = fp + pc[2].u32;
+        pc += 3;
+        goto do_call;
+    }
+    HANDLER(CALL_INDIRECT) {
+        nxw_table *t = inst->tables[pc[2].u32];
+        uint32_t i = fp[pc[3].u32].u32;
+        if (i >= t->size) TRAP(NXW_TRAP_TABLE_OOB);
+        callee = t->elems[i];
+        if (!callee) TRAP(NXW_TRAP_UNINITIALIZED);
+        if (callee->sig != inst->sigs[pc[1].u32]) TRAP(NXW_TRAP_INDIRECT_MISMATCH);
+        args = fp + pc[4].u32;
+        pc += 5;
+        goto do_call;
+    }
+    HANDLER(COPY) {
+        fp[pc[1].u32] = fp[pc[2].u32];
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(CONST) {
+        fp[pc[1].u32].u64 = pc[2].u64;
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(SELECT) {
+        fp[pc[1].u32] = fp[pc[4].u32].i32 ? fp[pc[2].u32] : fp[pc[3].u32];
+        pc += 5;
+        NEXT();
+    }
+    HANDLER(GLOBAL_GET) {
+        fp[pc[1].u32] = inst->globals[pc[2].u32]->value;
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(GLOBAL_SET) {
+        inst->globals[pc[1].u32]->value = fp[pc[2].u32];
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(TABLE_GET) {
+        nxw_table *t = inst->tables[pc[2].u32];
+        uint32_t i = fp[pc[3].u32].u32;
+        if (i >= t->size) TRAP(NXW_TRAP_TABLE_OOB);
+        fp[pc[1].u32].ref = t->elems[i];
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(TABLE_SET) {
+        nxw_table *t = inst->tables[pc[1].u32];
+        uint32_t i = fp[pc[2].u32].u32;
+        if (i >= t->size) TRAP(NXW_TRAP_TABLE_OOB);
+        t->elems[i] = fp[pc[3].u32].ref;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(TABLE_SIZE) {
+        fp[pc[1].u32].u32 = inst->tables[pc[2].u32]->size;
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(TABLE_GROW) {
+        fp[pc[1].u32].i32 = wr_table_grow(inst->tables[pc[2].u32], fp[pc[4].u32].u32, fp[pc[3].u32].ref);
+        pc += 5;
+        NEXT();
+    }
+    HANDLER(TABLE_FILL) {
+        nxw_table *t = inst->tables[pc[1].u32];
+        uint64_t i = fp[pc[2].u32].u32, n = fp[pc[4].u32].u32;
+        void *v = fp[pc[3].u32].ref;
+        if (i + n > t->size) TRAP(NXW_TRAP_TABLE_OOB);
+        for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+        pc += 5;
+        NEXT();
+    }
+    HANDLER(TABLE_COPY) {
+        nxw_table *td = inst->tables[pc[1].u32], *ts = inst->tables[pc[2].u32];
+        uint64_t d = fp[pc[3].u32].u32, sidx = fp[pc[4].u32].u32, n = fp[pc[5].u32].u32;
+        if (d + n > td->size || sidx + n > ts->size) TRAP(NXW_TRAP_TABLE_OOB);
+        if (n) memmove(td->elems + d, ts->elems + sidx, n * sizeof(void *));
+        pc += 6;
+        NEXT();
+    }
+    HANDLER(TABLE_INIT) {
+        nxw_table *t = inst->tables[pc[1].u32];
+        wr_elem *e = &inst->elems[pc[2].u32];
+        uint64_t d = fp[pc[3].u32].u32, sidx = fp[pc[4].u32].u32, n = fp[pc[5].u32].u32;
+        if (d + n > t->size || sidx + n > e->count) TRAP(NXW_TRAP_TABLE_OOB);
+        if (n) memcpy(t->elems + d, e->refs + sidx, n * sizeof(void *));
+        pc += 6;
+        NEXT();
+    }
+    HANDLER(ELEM_DROP) {
+        inst->elems[pc[1].u32].count = 0;
+        pc += 2;
+        NEXT();
+    }
+    HANDLER(REF_FUNC) {
+        fp[pc[1].u32].ref = inst->funcs[pc[2].u32];
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(REF_IS_NULL) {
+        fp[pc[1].u32].i32 = fp[pc[2].u32].ref == NULL;
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(MEMORY_SIZE) {
+        fp[pc[1].u32].u32 = inst->memory->pages;
+        pc += 2;
+        NEXT();
+    }
+    HANDLER(MEMORY_GROW) {
+        fp[pc[1].u32].i32 = wr_memory_grow(inst->memory, fp[pc[2].u32].u32);
+        LOAD_MEMORY();
+        pc += 3;
+        NEXT();
+    }
+    HANDLER(MEMORY_COPY) {
+        uint64_t d = fp[pc[1].u32].u32, sa = fp[pc[2].u32].u32, n = fp[pc[3].u32].u32;
+        if (d + n > msize || sa + n > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        if (n) memmove(mbase + d, mbase + sa, n);
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(MEMORY_FILL) {
+        uint64_t d = fp[pc[1].u32].u32, n = fp[pc[3].u32].u32;
+        if (d + n > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        if (n) memset(mbase + d, (int)(fp[pc[2].u32].u32 & 0xFF), n);
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(MEMORY_INIT) {
+        uint32_t k = pc[1].u32;
+        uint64_t d = fp[pc[2].u32].u32, sa = fp[pc[3].u32].u32, n = fp[pc[4].u32].u32;
+        if (d + n > msize || sa + n > inst->data_len[k]) TRAP(NXW_TRAP_MEMORY_OOB);
+        if (n) memcpy(mbase + d, inst->module->m.datas[k].bytes + sa, n);
+        pc += 5;
+        NEXT();
+    }
+    HANDLER(DATA_DROP) {
+        inst->data_len[pc[1].u32] = 0;
+        pc += 2;
+        NEXT();
+    }
+    BR_CMP(BR_IF_I32_EQ, i32, ==)
+    BR_CMP(BR_IF_I32_NE, i32, !=)
+    BR_CMP(BR_IF_I32_LT_S, i32, <)
+    BR_CMP(BR_IF_I32_LT_U, u32, <)
+    BR_CMP(BR_IF_I32_GT_S, i32, >)
+    BR_CMP(BR_IF_I32_GT_U, u32, >)
+    BR_CMP(BR_IF_I32_LE_S, i32, <=)
+    BR_CMP(BR_IF_I32_LE_U, u32, <=)
+    BR_CMP(BR_IF_I32_GE_S, i32, >=)
+    BR_CMP(BR_IF_I32_GE_U, u32, >=)
+    BR_CMP(BR_IF_I64_EQ, i64, ==)
+    BR_CMP(BR_IF_I64_NE, i64, !=)
+    BR_CMP(BR_IF_I64_LT_S, i64, <)
+    BR_CMP(BR_IF_I64_LT_U, u64, <)
+    BR_CMP(BR_IF_I64_GT_S, i64, >)
+    BR_CMP(BR_IF_I64_GT_U, u64, >)
+    BR_CMP(BR_IF_I64_LE_S, i64, <=)
+    BR_CMP(BR_IF_I64_LE_U, u64, <=)
+    BR_CMP(BR_IF_I64_GE_S, i64, >=)
+    BR_CMP(BR_IF_I64_GE_U, u64, >=)
+
+    /* memory */
+    LOAD(I32_LOAD, uint32_t, u32, )
+    LOAD(I64_LOAD, uint64_t, u64, )
+    LOAD(F32_LOAD, uint32_t, u32, )
+    LOAD(F64_LOAD, uint64_t, u64, )
+    LOAD(I32_LOAD8_S, int8_t, i32, (int32_t))
+    LOAD(I32_LOAD8_U, uint8_t, u32, (uint32_t))
+    LOAD(I32_LOAD16_S, int16_t, i32, (int32_t))
+    LOAD(I32_LOAD16_U, uint16_t, u32, (uint32_t))
+    LOAD(I64_LOAD8_S, int8_t, i64, (int64_t))
+    LOAD(I64_LOAD8_U, uint8_t, u64, (uint64_t))
+    LOAD(I64_LOAD16_S, int16_t, i64, (int64_t))
+    LOAD(I64_LOAD16_U, uint16_t, u64, (uint64_t))
+    LOAD(I64_LOAD32_S, int32_t, i64, (int64_t))
+    LOAD(I64_LOAD32_U, uint32_t, u64, (uint64_t))
+    STORE(I32_STORE, uint32_t, u32)
+    STORE(I64_STORE, uint64_t, u64)
+    STORE(F32_STORE, uint32_t, u32)
+    STORE(F64_STORE, uint64_t, u64)
+    STORE(I32_STORE8, uint8_t, u32)
+    STORE(I32_STORE16, uint16_t, u32)
+    STORE(I64_STORE8, uint8_t, u64)
+    STORE(I64_STORE16, uint16_t, u64)
+    STORE(I64_STORE32, uint32_t, u64)
+
+    /* i32 */
+    UN(I32_EQZ, u32, i32, a == 0)
+    BIN(I32_EQ, u32, i32, a == b)
+    BIN(I32_NE, u32, i32, a != b)
+    BIN(I32_LT_S, i32, i32, a < b)
+    BIN(I32_LT_U, u32, i32, a < b)
+    BIN(I32_GT_S, i32, i32, a > b)
+    BIN(I32_GT_U, u32, i32, a > b)
+    BIN(I32_LE_S, i32, i32, a <= b)
+    BIN(I32_LE_U, u32, i32, a <= b)
+    BIN(I32_GE_S, i32, i32, a >= b)
+    BIN(I32_GE_U, u32, i32, a >= b)
+    UN(I64_EQZ, u64, i32, a == 0)
+    BIN(I64_EQ, u64, i32, a == b)
+    BIN(I64_NE, u64, i32, a != b)
+    BIN(I64_LT_S, i64, i32, a < b)
+    BIN(I64_LT_U, u64, i32, a < b)
+    BIN(I64_GT_S, i64, i32, a > b)
+    BIN(I64_GT_U, u64, i32, a > b)
+    BIN(I64_LE_S, i64, i32, a <= b)
+    BIN(I64_LE_U, u64, i32, a <= b)
+    BIN(I64_GE_S, i64, i32, a >= b)
+    BIN(I64_GE_U, u64, i32, a >= b)
+    BIN(F32_EQ, f32, i32, a == b)
+    BIN(F32_NE, f32, i32, a != b)
+    BIN(F32_LT, f32, i32, a < b)
+    BIN(F32_GT, f32, i32, a > b)
+    BIN(F32_LE, f32, i32, a <= b)
+    BIN(F32_GE, f32, i32, a >= b)
+    BIN(F64_EQ, f64, i32, a == b)
+    BIN(F64_NE, f64, i32, a != b)
+    BIN(F64_LT, f64, i32, a < b)
+    BIN(F64_GT, f64, i32, a > b)
+    BIN(F64_LE, f64, i32, a <= b)
+    BIN(F64_GE, f64, i32, a >= b)
+    UN(I32_CLZ, u32, u32, a ? (uint32_t)__builtin_clz(a) : 32u)
+    UN(I32_CTZ, u32, u32, a ? (uint32_t)__builtin_ctz(a) : 32u)
+    UN(I32_POPCNT, u32, u32, (uint32_t)__builtin_popcount(a))
+    BIN(I32_ADD, u32, u32, a + b)
+    BIN(I32_SUB, u32, u32, a - b)
+    BIN(I32_MUL, u32, u32, a * b)
+    HANDLER(I32_DIV_S) {
+        int32_t a = A.i32, b = B.i32;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        if (a == INT32_MIN && b == -1) TRAP(NXW_TRAP_INT_OVERFLOW);
+        D.i32 = a / b;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(I32_DIV_U) {
+        uint32_t a = A.u32, b = B.u32;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        D.u32 = a / b;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(I32_REM_S) {
+        int32_t a = A.i32, b = B.i32;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        D.i32 = b == -1 ? 0 : a % b;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(I32_REM_U) {
+        uint32_t a = A.u32, b = B.u32;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        D.u32 = a % b;
+        pc += 4;
+        NEXT();
+    }
+    BIN(I32_AND, u32, u32, a & b)
+    BIN(I32_OR, u32, u32, a | b)
+    BIN(I32_XOR, u32, u32, a ^ b)
+    BIN(I32_SHL, u32, u32, a << (b & 31))
+    BIN(I32_SHR_S, i32, i32, a >> (b & 31))
+    BIN(I32_SHR_U, u32, u32, a >> (b & 31))
+    BIN(I32_ROTL, u32, u32, rotl32(a, b))
+    BIN(I32_ROTR, u32, u32, rotr32(a, b))
+
+    /* i64 */
+    UN(I64_CLZ, u64, u64, a ? (uint64_t)__builtin_clzll(a) : 64u)
+    UN(I64_CTZ, u64, u64, a ? (uint64_t)__builtin_ctzll(a) : 64u)
+    UN(I64_POPCNT, u64, u64, (uint64_t)__builtin_popcountll(a))
+    BIN(I64_ADD, u64, u64, a + b)
+    BIN(I64_SUB, u64, u64, a - b)
+    BIN(I64_MUL, u64, u64, a * b)
+    HANDLER(I64_DIV_S) {
+        int64_t a = A.i64, b = B.i64;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        if (a == INT64_MIN && b == -1) TRAP(NXW_TRAP_INT_OVERFLOW);
+        D.i64 = a / b;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(I64_DIV_U) {
+        uint64_t a = A.u64, b = B.u64;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        D.u64 = a / b;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(I64_REM_S) {
+        int64_t a = A.i64, b = B.i64;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        D.i64 = b == -1 ? 0 : a % b;
+        pc += 4;
+        NEXT();
+    }
+    HANDLER(I64_REM_U) {
+        uint64_t a = A.u64, b = B.u64;
+        if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
+        D.u64 = a % b;
+        pc += 4;
+        NEXT();
+    }
+    BIN(I64_AND, u64, u64, a & b)
+    BIN(I64_OR, u64, u64, a | b)
+    BIN(I64_XOR, u64, u64, a ^ b)
+    BIN(I64_SHL, u64, u64, a << (b & 63))
+    BIN(I64_SHR_S, i64, i64, a >> (b & 63))
+    BIN(I64_SHR_U, u64, u64, a >> (b & 63))
+    BIN(I64_ROTL, u64, u64, rotl64(a, b))
+    BIN(I64_ROTR, u64, u64, rotr64(a, b))
+
+    /* f32 / f64 */
+    UN(F32_ABS, u32, u32, a & 0x7FFFFFFFu)
+    UN(F32_NEG, u32, u32, a ^ 0x80000000u)
+    UN(F32_CEIL, f32, f32, a != a ? a + a : ceilf(a))
+    UN(F32_FLOOR, f32, f32, a != a ? a + a : floorf(a))
+    UN(F32_TRUNC, f32, f32, a != a ? a + a : truncf(a))
+    UN(F32_NEAREST, f32, f32, a != a ? a + a : nearbyintf(a))
+    UN(F32_SQRT, f32, f32, sqrtf(a))
+    BIN(F32_ADD, f32, f32, a + b)
+    BIN(F32_SUB, f32, f32, a - b)
+    BIN(F32_MUL, f32, f32, a * b)
+    BIN(F32_DIV, f32, f32, a / b)
+    BIN(F32_MIN, f32, f32, f32_min(a, b))
+    BIN(F32_MAX, f32, f32, f32_max(a, b))
+    BIN(F32_COPYSIGN, u32, u32, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
+    UN(F64_ABS, u64, u64, a & 0x7FFFFFFFFFFFFFFFull)
+    UN(F64_NEG, u64, u64, a ^ 0x8000000000000000ull)
+    UN(F64_CEIL, f64, f64, a != a ? a + a : ceil(a))
+    UN(F64_FLOOR, f64, f64, a != a ? a + a : floor(a))
+    UN(F64_TRUNC, f64, f64, a != a ? a + a : trunc(a))
+    UN(F64_NEAREST, f64, f64, a != a ? a + a : nearbyint(a))
+    UN(F64_SQRT, f64, f64, sqrt(a))
+    BIN(F64_ADD, f64, f64, a + b)
+    BIN(F64_SUB, f64, f64, a - b)
+    BIN(F64_MUL, f64, f64, a * b)
+    BIN(F64_DIV, f64, f64, a / b)
+    BIN(F64_MIN, f64, f64, f64_min(a, b))
+    BIN(F64_MAX, f64, f64, f64_max(a, b))
+    BIN(F64_COPYSIGN, u64, u64, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))
+
+    /* conversions */
+    UN(I32_WRAP_I64, u64, u32, (uint32_t)a)
+#define TRUNC(NAME, IN, OUT, T, LO, HI)                                                \
+    HANDLER(NAME) {                                                                    \
+        __typeof__(fp->IN) a = A.IN;                                                   \
+        if (a != a) TRAP(NXW_TRAP_INVALID_CONVERSION);                                 \
+        if (!(a > LO && a < HI)) TRAP(NXW_TRAP_INT_OVERFLOW);                          \
+        D.OUT = (T)a;                                                                  \
+        pc += 3;                                                                       \
+        NEXT();                                                                        \
+    }
+    TRUNC(I32_TRUNC_F32_S, f32, i32, int32_t, -2147483904.0f, 2147483648.0f)
+    TRUNC(I32_TRUNC_F32_U, f32, u32, uint32_t, -1.0f, 4294967296.0f)
+    TRUNC(I32_TRUNC_F64_S, f64, i32, int32_t, -2147483649.0, 2147483648.0)
+    TRUNC(I32_TRUNC_F64_U, f64, u32, uint32_t, -1.0, 4294967296.0)
+    TRUNC(I64_TRUNC_F32_S, f32, i64, int64_t, -9223373136366403584.0f, 9223372036854775808.0f)
+    TRUNC(I64_TRUNC_F32_U, f32, u64, uint64_t, -1.0f, 18446744073709551616.0f)
+    TRUNC(I64_TRUNC_F64_S, f64, i64, int64_t, -9223372036854777856.0, 9223372036854775808.0)
+    TRUNC(I64_TRUNC_F64_U, f64, u64, uint64_t, -1.0, 18446744073709551616.0)
+    UN(I64_EXTEND_I32_S, i32, i64, (int64_t)a)
+    UN(I64_EXTEND_I32_U, u32, u64, (uint64_t)a)
+    UN(F32_CONVERT_I32_S, i32, f32, (float)a)
+    UN(F32_CONVERT_I32_U, u32, f32, (float)a)
+    UN(F32_CONVERT_I64_S, i64, f32, (float)a)
+    UN(F32_CONVERT_I64_U, u64, f32, (float)a)
+    UN(F32_DEMOTE_F64, f64, f32, (float)a)
+    UN(F64_CONVERT_I32_S, i32, f64, (double)a)
+    UN(F64_CONVERT_I32_U, u32, f64, (double)a)
+    UN(F64_CONVERT_I64_S, i64, f64, (double)a)
+    UN(F64_CONVERT_I64_U, u64, f64, (double)a)
+    UN(F64_PROMOTE_F32, f32, f64, (double)a)
+    UN(I32_REINTERPRET_F32, u32, u32, a)
+    UN(I64_REINTERPRET_F64, u64, u64, a)
+    UN(F32_REINTERPRET_I32, u32, u32, a)
+    UN(F64_REINTERPRET_I64, u64, u64, a)
+    UN(I32_EXTEND8_S, u32, i32, (int32_t)(int8_t)(uint8_t)a)
+    UN(I32_EXTEND16_S, u32, i32, (int32_t)(int16_t)(uint16_t)a)
+    UN(I64_EXTEND8_S, u64, i64, (int64_t)(int8_t)(uint8_t)a)
+    UN(I64_EXTEND16_S, u64, i64, (int64_t)(int16_t)(uint16_t)a)
+    UN(I64_EXTEND32_S, u64, i64, (int64_t)(int32_t)(uint32_t)a)
+    UN(I32_TRUNC_SAT_F32_S, f32, i32, sat_i32((double)a))
+    UN(I32_TRUNC_SAT_F32_U, f32, u32, sat_u32((double)a))
+    UN(I32_TRUNC_SAT_F64_S, f64, i32, sat_i32(a))
+    UN(I32_TRUNC_SAT_F64_U, f64, u32, sat_u32(a))
+    UN(I64_TRUNC_SAT_F32_S, f32, i64, sat_i64((double)a))
+    UN(I64_TRUNC_SAT_F32_U, f32, u64, sat_u64((double)a))
+    UN(I64_TRUNC_SAT_F64_S, f64, i64, sat_i64(a))
+    UN(I64_TRUNC_SAT_F64_U, f64, u64, sat_u64(a))
+
+trapped:
+    s->trap_func = func;
+    /* unwind every frame of this loop (the entry frame included) */
+    while (s->depth > 0) {
+        wi_frame *fr = &s->frames[--s->depth];
+        if (!fr->ret_pc) break;
+    }
+    return trap;
+}
+
+const void *const *wi_handlers(void) {
+    const void *const *h = NULL;
+    run(NULL, NULL, NULL, &h);
+    return h;
+}
+
+nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
+    s->trap_func = f;
+    s->trap_message[0] = 0;
+    if (f->host) {
+        if (s->depth >= s->max_frames) return NXW_TRAP_STACK_EXHAUSTED;
+        s->depth++;
+        nxw_trap t = call_host(s, f, NULL, fp);
+        s->depth--;
+        return t;
+    }
+    return run(s, f, fp, NULL);
+}

@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# test_wasm_cli.sh — end-to-end tests of the `nexus` command: `nexus wasm` running the
+# WASI programs built by CMake (hello.wasm, wasi_probe.wasm), its error reporting and
+# exit statuses, `--invoke` on small modules written in WAT (when wabt's wat2wasm is
+# installed), and the top-level commands. Every check compares exact lines and statuses.
+#
+# usage: test_wasm_cli.sh NEXUS_BIN BUILD_DIR
+# Prints "FAIL: ..." for each failed check and ends with "N passed, M failed"; exits 1
+# when a check failed, 2 on bad usage.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 NEXUS_BIN BUILD_DIR" >&2
+    exit 2
+fi
+NEXUS=$1
+BUILD=$2
+HELLO=$BUILD/hello.wasm
+PROBE=$BUILD/wasi_probe.wasm
+for f in "$NEXUS" "$HELLO" "$PROBE"; do
+    [[ -e $f ]] || { echo "$0: missing $f (build first)" >&2; exit 2; }
+done
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+OUT=$TMP/stdout
+ERR=$TMP/stderr
+
+passed=0
+failed=0
+case_name=""
+status=0
+
+# run NAME [--stdin FILE] ARGS...: runs `nexus ARGS...`, keeping stdout, stderr and status.
+run() {
+    case_name=$1
+    shift
+    local input=/dev/null
+    if [[ ${1-} == --stdin ]]; then
+        input=$2
+        shift 2
+    fi
+    set +e
+    "$NEXUS" "$@" <"$input" >"$OUT" 2>"$ERR"
+    status=$?
+    set -e
+}
+
+pass() { passed=$((passed + 1)); }
+
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: [$case_name] $1" >&2
+    echo "  status: $status" >&2
+    sed 's/^/  stdout: /' "$OUT" | head -20 >&2
+    sed 's/^/  stderr: /' "$ERR" | head -20 >&2
+}
+
+expect_status() {
+    if [[ $status -eq $1 ]]; then pass; else fail "expected exit status $1, got $status"; fi
+}
+
+# expect_out LINE / expect_err LINE: stdout/stderr has exactly this line.
+expect_out() {
+    if grep -qxF -- "$1" "$OUT"; then pass; else fail "stdout lacks the line '$1'"; fi
+}
+expect_err() {
+    if grep -qxF -- "$1" "$ERR"; then pass; else fail "stderr lacks the line '$1'"; fi
+}
+
+# expect_err_has TEXT: stderr contains TEXT somewhere.
+expect_err_has() {
+    if grep -qF -- "$1" "$ERR"; then pass; else fail "stderr lacks '$1'"; fi
+}
+
+# expect_out_lines N / expect_err_lines N: exactly N lines.
+expect_out_lines() {
+    local n
+    n=$(wc -l <"$OUT")
+    if [[ $n -eq $1 ]]; then pass; else fail "expected $1 stdout lines, got $n"; fi
+}
+expect_err_lines() {
+    local n
+    n=$(wc -l <"$ERR")
+    if [[ $n -eq $1 ]]; then pass; else fail "expected $1 stderr lines, got $n"; fi
+}
+
+# expect_one_error_line PREFIX: stderr is one line starting with PREFIX, stdout is empty.
+expect_one_error_line() {
+    expect_err_lines 1
+    expect_out_lines 0
+    if [[ $(head -1 "$ERR") == "$1"* ]]; then pass; else fail "stderr does not start with '$1'"; fi
+}
+
+# ---------------------------------------------------------------- top-level commands
+
+run "version" --version
+expect_status 0
+expect_out "nexus 0.1.0"
+
+run "help" help
+expect_status 0
+if grep -q '^usage: nexus' "$OUT"; then pass; else fail "help prints no usage line"; fi
+if grep -q '134' "$OUT"; then pass; else fail "help does not document exit status 134"; fi
+
+run "no command"
+expect_status 2
+expect_err "nexus: missing command"
+
+run "unknown command" frobnicate
+expect_status 2
+expect_err "nexus: unknown command 'frobnicate'"
+if grep -q '^usage: nexus' "$ERR"; then pass; else fail "no usage on stderr"; fi
+
+# ---------------------------------------------------------------- hello.wasm
+
+run "hello" wasm "$HELLO"
+expect_status 0
+expect_out "Hello from WebAssembly, run by Nexus."
+expect_out "FNV-1a over 1e6 bytes: d29f3f05"
+expect_out_lines 2
+expect_err_lines 0
+
+run "hello with args" wasm "$HELLO" a "b c"
+expect_status 0
+expect_out "  arg 1: a"
+expect_out "  arg 2: b c"
+expect_out_lines 4
+
+# ---------------------------------------------------------------- wasi_probe.wasm
+
+run "probe argv" wasm "$PROBE" args x "y z"
+expect_status 0
+expect_out "argc=4"
+expect_out "argv[0]=$PROBE"
+expect_out "argv[1]=args"
+expect_out "argv[2]=x"
+expect_out "argv[3]=y z"
+
+run "probe argv after --" wasm -- "$PROBE" args --env
+expect_status 0
+expect_out "argv[2]=--env"
+
+run "probe environ empty" wasm "$PROBE" env HOME
+expect_status 0
+expect_out "HOME unset"
+
+run "probe --env" wasm --env FOO=bar --env=BAZ=q=1 "$PROBE" env FOO
+expect_status 0
+expect_out "FOO=bar"
+
+run "probe --env=" wasm --env FOO=bar --env=BAZ=q=1 "$PROBE" env BAZ
+expect_status 0
+expect_out "BAZ=q=1"
+
+run "probe stderr" wasm "$PROBE" stderr "to stderr"
+expect_status 0
+expect_out "stdout line"
+expect_err "to stderr"
+expect_err_lines 1
+
+run "probe clock" wasm "$PROBE" clock
+expect_status 0
+expect_out "clock ok"
+
+run "probe random" wasm "$PROBE" random
+expect_status 0
+expect_out "random ok"
+
+run "probe no file system" wasm "$PROBE" fopen
+expect_status 0
+expect_out "fopen failed"
+
+printf 'a\nbc\n' >"$TMP/input.txt"
+run "probe stdin" wasm --stdin "$TMP/input.txt" "$PROBE" stdin
+expect_status 0
+expect_out "stdin bytes=5 lines=2"
+
+run "probe errno" wasm "$PROBE" errno
+expect_status 0
+expect_out_lines 13
+expect_out "fd_write(bad iovs)=21"
+expect_out "fd_write(bad buf)=21"
+expect_out "fd_write(bad nwritten)=21"
+expect_out "fd_write(fd 7)=8"
+expect_out "fd_seek(fd 1)=70"
+expect_out "fd_seek(fd 9)=8"
+expect_out "fd_prestat_get(fd 3)=8"
+expect_out "path_open(fd 3)=8"
+expect_out "path_open(fd 1)=52"
+expect_out "clock_time_get(99)=28"
+expect_out "clock_time_get(bad ptr)=21"
+expect_out "random_get(bad buf)=21"
+expect_out "poll_oneoff=52"
+
+run "probe exit 7" wasm "$PROBE" exit 7
+expect_status 7
+expect_out_lines 0
+expect_err_lines 0
+
+run "probe exit 0" wasm "$PROBE" exit 0
+expect_status 0
+
+run "probe exit 300" wasm "$PROBE" exit 300
+expect_status 44
+
+run "probe div0" wasm "$PROBE" div0 5
+expect_status 134
+expect_one_error_line "nexus: trap: "
+expect_err_has "integer divide by zero"
+
+# ---------------------------------------------------------------- load errors and usage
+
+printf 'junk' >"$TMP/junk.wasm"
+run "malformed module" wasm "$TMP/junk.wasm"
+expect_status 1
+expect_one_error_line "nexus: $TMP/junk.wasm: "
+
+head -c 40 "$HELLO" >"$TMP/truncated.wasm"
+run "truncated module" wasm "$TMP/truncated.wasm"
+expect_status 1
+expect_one_error_line "nexus: $TMP/truncated.wasm: "
+
+: >"$TMP/empty.wasm"
+run "empty module file" wasm "$TMP/empty.wasm"
+expect_status 1
+expect_one_error_line "nexus: $TMP/empty.wasm: "
+
+run "missing module file" wasm "$TMP/nope.wasm"
+expect_status 1
+expect_one_error_line "nexus: $TMP/nope.wasm: cannot read: No such file or directory"
+
+run "wasm without module" wasm
+expect_status 2
+expect_err "nexus wasm: missing MODULE.wasm"
+
+run "wasm unknown option" wasm --bogus "$PROBE"
+expect_status 2
+expect_err "nexus wasm: unknown option '--bogus'"
+
+run "wasm bad --env" wasm --env NOEQUALS "$PROBE"
+expect_status 2
+expect_err "nexus wasm: --env expects KEY=VALUE, got 'NOEQUALS'"
+
+run "wasm --invoke without value" wasm --invoke
+expect_status 2
+expect_err "nexus wasm: option --invoke needs a value"
+
+run "wasm --help" wasm --help
+expect_status 0
+if grep -q -- '--invoke NAME' "$OUT"; then pass; else fail "wasm --help does not show --invoke"; fi
+
+# ---------------------------------------------------------------- WAT modules
+
+if ! command -v wat2wasm >/dev/null 2>&1; then
+    echo "note: wat2wasm (wabt) not found: skipping the --invoke and WAT module tests" >&2
+else
+    wat() { # wat NAME: compiles $TMP/NAME.wat (from stdin) to $TMP/NAME.wasm
+        cat >"$TMP/$1.wat"
+        wat2wasm "$TMP/$1.wat" -o "$TMP/$1.wasm"
+    }
+
+    wat calc <<'EOF'
+(module
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+  (func (export "mul64") (param i64 i64) (result i64) local.get 0 local.get 1 i64.mul)
+  (func (export "addf32") (param f32 f32) (result f32) local.get 0 local.get 1 f32.add)
+  (func (export "third") (param f64) (result f64) local.get 0 f64.const 3 f64.div)
+  (func (export "id_f64") (param f64) (result f64) local.get 0)
+  (func (export "swap") (param i32 i64) (result i64 i32) local.get 1 local.get 0)
+  (func (export "nothing"))
+  (func (export "is_null") (param externref) (result i32) local.get 0 ref.is_null)
+  (func (export "null_func") (result funcref) ref.null func)
+  (func (export "crash") unreachable))
+EOF
+    CALC=$TMP/calc.wasm
+
+    run "invoke add" wasm --invoke add "$CALC" 2 3
+    expect_status 0
+    expect_out "5"
+    expect_out_lines 1
+
+    run "invoke add hex/negative" wasm --invoke add "$CALC" -1 0x10
+    expect_status 0
+    expect_out "15"
+
+    run "invoke add wraps" wasm --invoke=add "$CALC" 0xffffffff 1
+    expect_status 0
+    expect_out "0"
+
+    run "invoke add signed result" wasm --invoke add "$CALC" 2147483647 1
+    expect_status 0
+    expect_out "-2147483648"
+
+    run "invoke mul64" wasm --invoke mul64 "$CALC" -3 7
+    expect_status 0
+    expect_out "-21"
+
+    run "invoke mul64 large" wasm --invoke mul64 "$CALC" 0x100000000 3
+    expect_status 0
+    expect_out "12884901888"
+
+    run "invoke addf32" wasm --invoke addf32 "$CALC" 1.5 2.25
+    expect_status 0
+    expect_out "3.75"
+
+    run "invoke third" wasm --invoke third "$CALC" 1
+    expect_status 0
+    expect_out "0.33333333333333331"
+
+    run "invoke id_f64 inf" wasm --invoke id_f64 "$CALC" -inf
+    expect_status 0
+    expect_out "-inf"
+
+    run "invoke id_f64 nan" wasm --invoke id_f64 "$CALC" nan
+    expect_status 0
+    expect_out "nan"
+
+    run "invoke swap" wasm --invoke swap "$CALC" 1 2
+    expect_status 0
+    if [[ $(tr '\n' ' ' <"$OUT") == "2 1 " ]]; then pass; else fail "swap should print 2 then 1"; fi
+
+    run "invoke nothing" wasm --invoke nothing "$CALC"
+    expect_status 0
+    expect_out_lines 0
+    expect_err_lines 0
+
+    run "invoke is_null" wasm --invoke is_null "$CALC" null
+    expect_status 0
+    expect_out "1"
+
+    run "invoke null_func" wasm --invoke null_func "$CALC"
+    expect_status 0
+    expect_out "null"
+
+    run "invoke div trap" wasm --invoke div "$CALC" 1 0
+    expect_status 134
+    expect_one_error_line "nexus: trap: "
+    expect_err_has "integer divide by zero"
+
+    run "invoke unreachable" wasm --invoke crash "$CALC"
+    expect_status 134
+    expect_one_error_line "nexus: trap: "
+    expect_err_has "unreachable"
+
+    run "invoke wrong arg count" wasm --invoke add "$CALC" 1
+    expect_status 2
+    expect_err "nexus: add expects 2 arguments, got 1"
+
+    run "invoke bad arg" wasm --invoke add "$CALC" 1 x
+    expect_status 2
+    expect_err "nexus: add: argument 2 'x' is not a valid i32"
+
+    run "invoke i32 out of range" wasm --invoke add "$CALC" 0x100000000 1
+    expect_status 2
+    expect_err "nexus: add: argument 1 '0x100000000' is not a valid i32"
+
+    run "invoke bad float" wasm --invoke third "$CALC" 1.5x
+    expect_status 2
+    expect_err "nexus: third: argument 1 '1.5x' is not a valid f64"
+
+    run "invoke unknown export" wasm --invoke nope "$CALC"
+    expect_status 2
+    expect_err "nexus: $CALC: no exported function 'nope'"
+
+    run "no _start" wasm "$CALC"
+    expect_status 1
+    expect_one_error_line "nexus: $CALC: no exported function \`_start\`"
+
+    wat raw_wasi <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hi from wat\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 12))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.const 5)))
+  (func (export "bye") (param i32) (call $proc_exit (local.get 0))))
+EOF
+    run "raw WASI _start" wasm "$TMP/raw_wasi.wasm"
+    expect_status 5
+    expect_out "hi from wat"
+    expect_out_lines 1
+    expect_err_lines 0
+
+    run "invoke proc_exit" wasm --invoke bye "$TMP/raw_wasi.wasm" 3
+    expect_status 3
+    expect_out_lines 0
+
+    wat start_exit <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (func $init (call $proc_exit (i32.const 9)))
+  (start $init))
+EOF
+    run "proc_exit in start function" wasm "$TMP/start_exit.wasm"
+    expect_status 9
+
+    wat start_trap <<'EOF'
+(module (func $init unreachable) (start $init) (func (export "_start")))
+EOF
+    run "trap in start function" wasm "$TMP/start_trap.wasm"
+    expect_status 134
+    expect_one_error_line "nexus: trap: "
+
+    wat unknown_import <<'EOF'
+(module (import "env" "nope" (func)) (func (export "_start")))
+EOF
+    run "unlinkable: unknown import" wasm "$TMP/unknown_import.wasm"
+    expect_status 1
+    expect_one_error_line "nexus: $TMP/unknown_import.wasm: "
+
+    wat wrong_wasi_sig <<'EOF'
+(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32) (result i32)))
+        (func (export "_start")))
+EOF
+    run "unlinkable: wrong WASI signature" wasm "$TMP/wrong_wasi_sig.wasm"
+    expect_status 1
+    expect_one_error_line "nexus: $TMP/wrong_wasi_sig.wasm: "
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

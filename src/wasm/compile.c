@@ -499,7 +499,7 @@ static bool read_blocktype(cstate *c, cctrl *tmp) {
     tmp->nparams = t->nparams;
     tmp->params = t->types;
     tmp->nresults = t->nresults;
-    tmp->results = t->types + t->nparams;
+    tmp->results = t->types ? t->types + t->nparams : NULL;
     return true;
 }
 
@@ -1415,10 +1415,10 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     c->nlocals = (uint32_t)nl;
     c->local_types = malloc(nl ? nl : 1);
     if (!c->local_types) return wm_fail(err, NXW_ERR_NOMEM, SIZE_MAX, "out of memory");
-    memcpy(c->local_types, t->types, t->nparams);
+    if (t->nparams) memcpy(c->local_types, t->types, t->nparams);
     if (fn->nlocals) memcpy(c->local_types + t->nparams, fn->local_types, fn->nlocals);
 
-    bool ok = push_ctrl(c, CK_FUNC, 0, NULL, t->nresults, t->types + t->nparams);
+    bool ok = push_ctrl(c, CK_FUNC, 0, NULL, t->nresults, t->types ? t->types + t->nparams : NULL);
     bool done = false;
     while (ok && !done) {
         uint8_t opcode;

@@ -226,7 +226,7 @@ void nxw_store_free(nxw_store *s) {
 
 static bool types_equal(const wm_functype *a, const wm_functype *b) {
     return a->nparams == b->nparams && a->nresults == b->nresults &&
-           memcmp(a->types, b->types, a->nparams + a->nresults) == 0;
+           (a->nparams + a->nresults == 0 || memcmp(a->types, b->types, a->nparams + a->nresults) == 0);
 }
 
 uint32_t wr_intern_sig(nxw_store *s, const wm_functype *t) {

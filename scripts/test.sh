@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# test.sh — sets up, then builds and runs every test twice: a warnings-as-errors
+# release build (gcc), and an AddressSanitizer + UndefinedBehaviorSanitizer build
+# (clang-19). Tests: cmocka unit tests, the official spec testsuite (from
+# NEXUS_SPEC_DIR, default ../shared/wasm-spec) and CLI tests of `nexus wasm`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+spec_dir=${NEXUS_SPEC_DIR:-$(cd .. && pwd)/shared/wasm-spec}
+jobs=$(nproc)
+
+echo "== release build (-Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DNEXUS_WERROR=ON \
+      -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== sanitizer build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
+      -DNEXUS_WERROR=ON -DNEXUS_SANITIZE=ON -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j"$jobs")

@@ -119,15 +119,20 @@ typedef struct wc_code {
     X(BR_IF_I64_GE_S)                                                                  \
     X(BR_IF_I64_GE_U)
 
-/* Loads [d a off] and stores [a b off]: a = address slot, b = value slot. */
-#define WC_MEMORY_OPS(X)                                                               \
+/* Loads [d a off] and stores [a b off]: a = address slot, b = value slot. Each load
+ * also has a fused form NAME_ADDR [d a b off] whose address is the i32 sum a + b (the
+ * translation of `i32.add` followed by the load). */
+#define WC_LOAD_OPS(X)                                                                 \
     X(I32_LOAD, 0x28) X(I64_LOAD, 0x29) X(F32_LOAD, 0x2A) X(F64_LOAD, 0x2B)           \
     X(I32_LOAD8_S, 0x2C) X(I32_LOAD8_U, 0x2D) X(I32_LOAD16_S, 0x2E)                   \
     X(I32_LOAD16_U, 0x2F) X(I64_LOAD8_S, 0x30) X(I64_LOAD8_U, 0x31)                   \
     X(I64_LOAD16_S, 0x32) X(I64_LOAD16_U, 0x33) X(I64_LOAD32_S, 0x34)                 \
-    X(I64_LOAD32_U, 0x35) X(I32_STORE, 0x36) X(I64_STORE, 0x37) X(F32_STORE, 0x38)    \
+    X(I64_LOAD32_U, 0x35)
+#define WC_STORE_OPS(X)                                                                \
+    X(I32_STORE, 0x36) X(I64_STORE, 0x37) X(F32_STORE, 0x38)                          \
     X(F64_STORE, 0x39) X(I32_STORE8, 0x3A) X(I32_STORE16, 0x3B) X(I64_STORE8, 0x3C)   \
     X(I64_STORE16, 0x3D) X(I64_STORE32, 0x3E)
+#define WC_MEMORY_OPS(X) WC_LOAD_OPS(X) WC_STORE_OPS(X)
 
 /* Numeric operations: X(NAME, opcode, operand type, second operand type or NONE,
  * result type). Unary [d a], binary [d a b]. Opcodes >= 0x100 stand for 0xFC-prefixed
@@ -206,11 +211,14 @@ typedef struct wc_code {
 typedef enum wc_op {
 #define WC_ENUM_CONTROL(name) WC_##name,
 #define WC_ENUM_OP(name, ...) WC_##name,
+#define WC_ENUM_ADDR(name, ...) WC_##name##_ADDR,
     WC_CONTROL_OPS(WC_ENUM_CONTROL)
     WC_MEMORY_OPS(WC_ENUM_OP)
+    WC_LOAD_OPS(WC_ENUM_ADDR)
     WC_NUMERIC_OPS(WC_ENUM_OP)
 #undef WC_ENUM_CONTROL
 #undef WC_ENUM_OP
+#undef WC_ENUM_ADDR
     WC__COUNT
 } wc_op;
 

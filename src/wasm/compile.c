@@ -549,11 +549,30 @@ static const uint16_t memory_op[0x3F] = {
     WC_MEMORY_OPS(MEM_ENTRY)
 #undef MEM_ENTRY
 };
+static const uint16_t load_addr_op[0x3F] = {
+#define ADDR_ENTRY(name, opc) [opc] = WC_##name##_ADDR,
+    WC_LOAD_OPS(ADDR_ENTRY)
+#undef ADDR_ENTRY
+};
 #undef NONE
 #undef I32
 #undef I64
 #undef F32
 #undef F64
+
+/* True when value v (just popped) is the result of the instruction emitted last and
+ * that instruction is `op`: the instruction can then be folded into its consumer. */
+static bool is_fresh(const cstate *c, cval v, uint32_t op) {
+    return c->last_start != NO_INSTR && c->last_op == op && v.slot == c->code[c->last_dst].u32 &&
+           v.slot == canonical(c, c->nvals);
+}
+
+/* Removes the last emitted instruction (and its constant fixups). */
+static void drop_last(cstate *c) {
+    while (c->nfixups && c->fixups[c->nfixups - 1] >= c->last_start) c->nfixups--;
+    c->ncode = c->last_start;
+    c->last_start = NO_INSTR;
+}
 
 /* Compare ops that fuse with a following br_if/if: fused op and inverse compare. */
 static bool fused_compare(uint32_t op, wc_op *branch_op, wc_op *inverse_op) {
@@ -1048,8 +1067,21 @@ static bool op_memory(cstate *c, uint8_t opcode) {
     if (opcode <= 0x35) {
         cval a;
         if (!pop(c, NXW_I32, &a)) return false;
+        bool fuse = live(c) && is_fresh(c, a, WC_I32_ADD);
         uint32_t d = push(c, t);
-        if (live(c)) {
+        if (fuse) {
+            /* i32.add feeding the address: one fused load */
+            uint32_t x = c->code[c->last_start + 2].u32, y = c->code[c->last_start + 3].u32;
+            drop_last(c);
+            uint32_t start = emit_op(c, (wc_op)load_addr_op[opcode]);
+            uint32_t dc = emit_slot(c, d);
+            emit_slot(c, x);
+            emit_slot(c, y);
+            emit_u32(c, offset);
+            c->last_start = start;
+            c->last_dst = dc;
+            c->last_op = load_addr_op[opcode];
+        } else if (live(c)) {
             uint32_t start = emit_op(c, op);
             uint32_t dc = emit_slot(c, d);
             emit_slot(c, a.slot);

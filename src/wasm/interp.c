@@ -101,7 +101,10 @@ static inline uint64_t sat_u64(double x) {
 
 /* ------------------------------------------------------------------ host calls */
 
-static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args) {
+/* Calls host function f with arguments (and results) at args; nested wasm calls the
+ * host makes use the stack from frame_end on. */
+static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args,
+                          wc_slot *frame_end) {
     const wm_functype *t = f->type;
     nxw_value in[16], out[16];
     nxw_value *pin = in, *pout = out;
@@ -129,7 +132,8 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
     }
     nxw_call call = {.caller = caller, .message = {0}, .exit_code = 0};
     wc_slot *saved_top = s->stack_top;
-    s->stack_top = args + (t->nparams > t->nresults ? t->nparams : t->nresults);
+    wc_slot *args_end = args + (t->nparams > t->nresults ? t->nparams : t->nresults);
+    s->stack_top = frame_end > args_end ? frame_end : args_end;
     nxw_trap trap = f->host(&call, f->user, pin, pout);
     s->stack_top = saved_top;
     if (trap == NXW_TRAP_NONE) {
@@ -188,6 +192,15 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         D.FIELD = CONV v;                                                              \
         pc += 4;                                                                       \
         NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_ADDR) {                                                             \
+        uint64_t ea = (uint64_t)(uint32_t)(A.u32 + B.u32) + pc[4].u32;                 \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v;                                                                           \
+        memcpy(&v, mbase + ea, sizeof(T));                                             \
+        D.FIELD = CONV v;                                                              \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
     }
 #define STORE(NAME, T, FIELD)                                                          \
     HANDLER(NAME) {                                                                    \
@@ -218,7 +231,10 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
     static const void *const handlers[WC__COUNT] = {
 #define LABEL_CONTROL(name) &&L_##name,
 #define LABEL_OP(name, ...) &&L_##name,
-        WC_CONTROL_OPS(LABEL_CONTROL) WC_MEMORY_OPS(LABEL_OP) WC_NUMERIC_OPS(LABEL_OP)
+#define LABEL_ADDR(name, ...) &&L_##name##_ADDR,
+        WC_CONTROL_OPS(LABEL_CONTROL) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
+        WC_NUMERIC_OPS(LABEL_OP)
+#undef LABEL_ADDR
 #undef LABEL_CONTROL
 #undef LABEL_OP
     };
@@ -229,29 +245,36 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
 
     nxw_trap trap = NXW_TRAP_NONE;
     nxw_func *func = entry;
-    nxw_instance *inst = func->inst;
+    nxw_instance *inst = NULL; /* forces the first LOAD_MEMORY */
     wc_slot *fp = entry_fp;
     wc_slot *const stack_end = s->stack + s->stack_slots;
+    /* the frame stack pointer lives in a register; s->depth is synced around host calls
+     * and on exit */
+    wi_frame *fsp = s->frames + s->depth;
+    wi_frame *const fend = s->frames + s->max_frames;
     const wc_cell *pc;
-    uint8_t *mbase;
-    uint64_t msize;
+    uint8_t *mbase = NULL;
+    uint64_t msize = 0;
     nxw_func *callee;
     wc_slot *args;
 
     /* the entry frame: returning from it ends the loop */
-    if (s->depth >= s->max_frames || fp + func->code->frame_slots > stack_end)
-        TRAP(NXW_TRAP_STACK_EXHAUSTED);
-    s->frames[s->depth++] = (wi_frame){.ret_pc = NULL, .fp = NULL, .func = NULL};
+    if (fsp >= fend || fp + func->code->frame_slots > stack_end) {
+        s->trap_func = func;
+        return NXW_TRAP_STACK_EXHAUSTED;
+    }
+    *fsp++ = (wi_frame){.ret_pc = NULL, .fp = NULL, .func = NULL};
     goto enter;
 
 enter: {
-    /* func/fp are the callee; initialize its locals and constants */
+    /* func/fp are the callee: zero its declared locals, load its constants */
     const wc_code *code = func->code;
-    if (code->nlocals > code->nparams)
-        memset(fp + code->nparams, 0, sizeof(wc_slot) * (code->nlocals - code->nparams));
-    if (code->nconsts) memcpy(fp + code->const_base, code->consts, sizeof(wc_slot) * code->nconsts);
-    inst = func->inst;
-    LOAD_MEMORY();
+    for (uint32_t i = code->nparams, n = code->nlocals; i < n; i++) fp[i].u64 = 0;
+    for (uint32_t i = 0, n = code->nconsts; i < n; i++) fp[code->const_base + i] = code->consts[i];
+    if (func->inst != inst) {
+        inst = func->inst;
+        LOAD_MEMORY();
+    }
     pc = code->cells;
     NEXT();
 }
@@ -259,16 +282,17 @@ enter: {
 do_call:
     /* callee and args are set; pc points past the call instruction */
     if (callee->host) {
-        trap = call_host(s, callee, inst, args);
+        s->depth = (uint32_t)(fsp - s->frames);
+        trap = call_host(s, callee, inst, args, fp + func->code->frame_slots);
         if (trap) goto trapped;
-        LOAD_MEMORY();
+        LOAD_MEMORY(); /* the host may have grown memory */
         NEXT();
     } else {
         wc_slot *nfp = fp + func->code->frame_slots;
-        if (s->depth >= s->max_frames || nfp + callee->code->frame_slots > stack_end)
+        if (fsp >= fend || nfp + callee->code->frame_slots > stack_end)
             TRAP(NXW_TRAP_STACK_EXHAUSTED);
         for (uint32_t i = 0, n = callee->code->nparams; i < n; i++) nfp[i] = args[i];
-        s->frames[s->depth++] = (wi_frame){.ret_pc = pc, .fp = fp, .func = func};
+        *fsp++ = (wi_frame){.ret_pc = pc, .fp = fp, .func = func};
         func = callee;
         fp = nfp;
         goto enter;
@@ -301,15 +325,20 @@ do_call:
     }
     HANDLER(RETURN) {
     do_return: {
-        wi_frame *fr = &s->frames[--s->depth];
-        if (!fr->ret_pc) return NXW_TRAP_NONE; /* results are in entry_fp[0..) */
+        wi_frame *fr = --fsp;
+        if (!fr->ret_pc) { /* results are in entry_fp[0..) */
+            s->depth = (uint32_t)(fsp - s->frames);
+            return NXW_TRAP_NONE;
+        }
         wc_slot *dst = fr->fp + fr->ret_pc[-1].u32;
         for (uint32_t i = 0, n = func->code->nresults; i < n; i++) dst[i] = fp[i];
         pc = fr->ret_pc;
         fp = fr->fp;
         func = fr->func;
-        inst = func->inst;
-        LOAD_MEMORY();
+        if (func->inst != inst) {
+            inst = func->inst;
+            LOAD_MEMORY();
+        }
         NEXT();
     }
     }
@@ -712,10 +741,11 @@ do_call:
 trapped:
     s->trap_func = func;
     /* unwind every frame of this loop (the entry frame included) */
-    while (s->depth > 0) {
-        wi_frame *fr = &s->frames[--s->depth];
+    while (fsp > s->frames) {
+        wi_frame *fr = --fsp;
         if (!fr->ret_pc) break;
     }
+    s->depth = (uint32_t)(fsp - s->frames);
     return trap;
 }
 
@@ -731,7 +761,7 @@ nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
     if (f->host) {
         if (s->depth >= s->max_frames) return NXW_TRAP_STACK_EXHAUSTED;
         s->depth++;
-        nxw_trap t = call_host(s, f, NULL, fp);
+        nxw_trap t = call_host(s, f, NULL, fp, NULL);
         s->depth--;
         return t;
     }

@@ -172,7 +172,7 @@ expect_status 0
 expect_out "fopen failed"
 
 printf 'a\nbc\n' >"$TMP/input.txt"
-run "probe stdin" wasm --stdin "$TMP/input.txt" "$PROBE" stdin
+run "probe stdin" --stdin "$TMP/input.txt" wasm "$PROBE" stdin
 expect_status 0
 expect_out "stdin bytes=5 lines=2"
 

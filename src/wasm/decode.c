@@ -816,6 +816,8 @@ static nxw_status wd_read_locals(wd_reader *r, wm_func *f, uint64_t *module_loca
             return wd_fail_nomem(r, "local types");
     }
     f->nlocals = (uint32_t)total;
+    if (total == 0) /* possibly runs of zero locals: nothing to expand */
+        return NXW_OK;
     /* Second pass over bytes already checked: cannot fail. */
     size_t end = r->pos;
     r->pos = start;

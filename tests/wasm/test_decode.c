@@ -316,7 +316,7 @@ static void test_index_spaces(void **state) {
     (void)state;
     static const uint8_t bytes[] = {
         HDR,
-        0x01, 0x0A, 0x03, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7F, 0x00, 0x60, 0x00, /* 3 types */
+        0x01, 0x0C, 0x03, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7F, 0x00, 0x60, 0x00, /* 3 types */
         0x01, 0x7F,
         0x02, 0x1E, 0x05,                          /* import section, 5 entries */
         0x00, 0x01, 'a', 0x00, 0x02,               /* func type 2 */
@@ -350,14 +350,14 @@ static void test_leb128_values(void **state) {
     (void)state;
     static const uint8_t bytes[] = {
         HDR,
-        0x06, 0x2B, 0x05,
+        0x05, 0x07, 0x01, 0x01, 0x82, 0x80, 0x00, 0xFF, 0x0F,       /* memory 2..0x7FF */
+        0x06, 0x2F, 0x05,
         0x7F, 0x00, 0x41, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x0B,       /* i32 -1 (5 bytes) */
         0x7F, 0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x78, 0x0B,       /* i32 INT32_MIN */
         0x7E, 0x00, 0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7F,
         0x0B,                                                       /* i64 INT64_MIN */
         0x7F, 0x00, 0x41, 0x80, 0x00, 0x0B,                         /* i32 0 (2 bytes) */
         0x7D, 0x00, 0x43, 0x00, 0x00, 0xC0, 0x7F, 0x0B,             /* f32 NaN bits */
-        0x05, 0x07, 0x01, 0x01, 0x82, 0x80, 0x00, 0xFF, 0x0F,       /* memory 2..0x7FF */
     };
     wm_module m;
     nxw_error err;
@@ -376,7 +376,7 @@ static void test_leb128_values(void **state) {
 static void test_constexpr_count(void **state) {
     (void)state;
     static const uint8_t bytes[] = {
-        HDR, 0x06, 0x0C, 0x02,
+        HDR, 0x06, 0x0B, 0x02,
         0x7F, 0x00, 0x41, 0x07, 0x41, 0x08, 0x0B, /* two instructions */
         0x7F, 0x00, 0x0B,                         /* none */
     };
@@ -388,6 +388,26 @@ static void test_constexpr_count(void **state) {
     assert_int_equal(m.globals[0].init.v.i32, 7);
     assert_int_equal(m.globals[1].init.count, 0);
     assert_int_equal(m.globals[1].init.op, 0);
+    wm_module_clear(&m);
+}
+
+/* Runs of zero locals are allowed and expand to nothing. */
+static void test_zero_local_runs(void **state) {
+    (void)state;
+    static const uint8_t bytes[] = {
+        HDR, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x03, 0x02, 0x00, 0x00,
+        0x0A, 0x11, 0x02,
+        0x06, 0x02, 0x00, 0x7F, 0x00, 0x7E, 0x0B,             /* 0 i32, 0 i64 */
+        0x08, 0x03, 0x00, 0x7F, 0x02, 0x7D, 0x00, 0x7E, 0x0B, /* 0 i32, 2 f32, 0 i64 */
+    };
+    wm_module m;
+    nxw_error err;
+    assert_int_equal(decode(bytes, sizeof bytes, &m, &err), NXW_OK);
+    assert_int_equal(m.funcs[0].nlocals, 0);
+    assert_null(m.funcs[0].local_types);
+    assert_int_equal(m.funcs[0].code_offset, 28);
+    assert_int_equal(m.funcs[1].nlocals, 2);
+    assert_memory_equal(m.funcs[1].local_types, ((const uint8_t[]){0x7D, 0x7D}), 2);
     wm_module_clear(&m);
 }
 
@@ -415,8 +435,8 @@ static void test_name_section(void **state) {
      * range is ignored, an embedded NUL truncates, a later entry replaces an earlier. */
     static const uint8_t bytes[] = {
         HDR,
-        0x00, 0x1A, 0x04, 'n', 'a', 'm', 'e',
-        0x01, 0x14, 0x04,
+        0x00, 0x19, 0x04, 'n', 'a', 'm', 'e',
+        0x01, 0x12, 0x04,
         0x00, 0x02, 'a', 'b',
         0x09, 0x01, 'z',
         0x01, 0x03, 'x', 0x00, 'y',
@@ -439,7 +459,7 @@ static void test_name_section_malformed_is_ignored(void **state) {
     static const uint8_t bad_subsection_size[] = {
         HDR, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
         0x0A, 0x04, 0x01, 0x02, 0x00, 0x0B,
-        0x00, 0x0A, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x09, 0x01, 0x00, 0x01, 'f',
+        0x00, 0x0B, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x09, 0x01, 0x00, 0x01, 'f',
     };
     static const uint8_t bad_utf8[] = {
         HDR, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
@@ -452,7 +472,7 @@ static void test_name_section_malformed_is_ignored(void **state) {
         0x00, 0x0C, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x05, 0x01, 0x00, 0x01, 'f', 0x00,
     };
     static const uint8_t no_functions[] = {
-        HDR, 0x00, 0x0A, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x04, 0x01, 0x00, 0x01, 'f',
+        HDR, 0x00, 0x0B, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x04, 0x01, 0x00, 0x01, 'f',
     };
     const struct {
         const uint8_t *bytes;
@@ -513,7 +533,7 @@ static const bad_case bad_cases[] = {
      BYTES(HDR, 0x01, 0x01, 0x00, 0x01, 0x01, 0x00)},
     {"data count after code", MAL, "unexpected content after last section", 11,
      BYTES(HDR, 0x0A, 0x01, 0x00, 0x0C, 0x01, 0x00)},
-    {"two start sections", MAL, "unexpected content after last section", 24,
+    {"two start sections", MAL, "unexpected content after last section", 21,
      BYTES(HDR, ONE_FUNC, 0x08, 0x01, 0x00, 0x08, 0x01, 0x00, 0x0A, 0x04, 0x01, 0x02, 0x00,
            0x0B)},
     /* vectors and LEB128 */
@@ -830,6 +850,7 @@ int main(void) {
         cmocka_unit_test(test_index_spaces),
         cmocka_unit_test(test_leb128_values),
         cmocka_unit_test(test_constexpr_count),
+        cmocka_unit_test(test_zero_local_runs),
         cmocka_unit_test(test_utf8_names_accepted),
         cmocka_unit_test(test_name_section),
         cmocka_unit_test(test_name_section_malformed_is_ignored),

@@ -1126,6 +1126,25 @@ static nxw_status wd_decode_module(wd_reader *r, wm_module *m) {
     return NXW_OK;
 }
 
+/* Builds m->import_of_kind[k][n] = position in m->imports of the n-th import of kind k,
+ * so index-space lookups of imported objects take constant time. */
+static nxw_status wd_index_imports(wm_module *m, nxw_error *err) {
+    const uint32_t counts[4] = {m->nimported_funcs, m->nimported_tables, m->nimported_memories,
+                                m->nimported_globals};
+    uint32_t filled[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        m->import_of_kind[k] = malloc(sizeof(uint32_t) * (counts[k] ? counts[k] : 1));
+        if (m->import_of_kind[k] == NULL)
+            return wm_fail(err, NXW_ERR_NOMEM, 0, "out of memory indexing imports");
+    }
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        uint8_t k = m->imports[i].kind;
+        if (k < 4 && filled[k] < counts[k])
+            m->import_of_kind[k][filled[k]++] = i;
+    }
+    return NXW_OK;
+}
+
 nxw_status wm_decode(const uint8_t *bytes, size_t len, wm_module *m, nxw_error *err) {
     memset(m, 0, sizeof *m);
     m->bytes = malloc(len > 0 ? len : 1);
@@ -1137,6 +1156,8 @@ nxw_status wm_decode(const uint8_t *bytes, size_t len, wm_module *m, nxw_error *
     wd_reader r = {.bytes = m->bytes, .pos = 0, .end = len, .limit = len, .err = err, .section = NULL,
                    .entry = UINT32_MAX};
     nxw_status st = wd_decode_module(&r, m);
+    if (st == NXW_OK)
+        st = wd_index_imports(m, err);
     if (st != NXW_OK)
         wm_module_clear(m);
     return st;
@@ -1149,6 +1170,8 @@ void wm_module_clear(wm_module *m) {
         free(m->types[i].types);
     free(m->types);
     free(m->imports);
+    for (int k = 0; k < 4; k++)
+        free(m->import_of_kind[k]);
     for (uint32_t i = 0; i < m->nfuncs; i++) {
         free(m->funcs[i].local_types);
         wc_code_free(m->funcs[i].code);
@@ -1170,17 +1193,9 @@ void wm_module_clear(wm_module *m) {
 
 /* ------------------------------------------------------------------ index spaces */
 
-/* The imports of one kind come first in their index space, in import order, so the
- * i-th imported object of a kind is found by counting imports of that kind. */
+/* The imports of one kind come first in their index space, in import order. */
 static const wm_import *wd_nth_import(const wm_module *m, uint8_t kind, uint32_t n) {
-    for (uint32_t i = 0; i < m->nimports; i++) {
-        if (m->imports[i].kind != kind)
-            continue;
-        if (n == 0)
-            return &m->imports[i];
-        n--;
-    }
-    return NULL; /* unreachable under the preconditions */
+    return m->import_of_kind[kind] ? &m->imports[m->import_of_kind[kind][n]] : NULL;
 }
 
 uint32_t wm_func_type_index(const wm_module *m, uint32_t fidx) {

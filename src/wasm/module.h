@@ -165,6 +165,8 @@ typedef struct wm_module {
     wm_import *imports;
     /* counts of imported objects of each kind (they open each index space) */
     uint32_t nimported_funcs, nimported_tables, nimported_memories, nimported_globals;
+    /* import_of_kind[k][n]: position in imports[] of the n-th import of kind k (owned) */
+    uint32_t *import_of_kind[4];
 
     uint32_t nfuncs; /* defined functions */
     wm_func *funcs;

@@ -263,7 +263,7 @@ static bool store_track_growable(nxw_store *s, void *obj) {
     return true;
 }
 
-static nxw_memory *memory_create(nxw_store *s, uint32_t min, uint32_t max) {
+static nxw_memory *memory_create(nxw_store *s, uint32_t min, uint32_t max, bool has_max) {
     nxw_memory *m = store_alloc(s, sizeof *m);
     if (!m) return NULL;
     size_t bytes = (size_t)min * PAGE_SIZE;
@@ -273,6 +273,7 @@ static nxw_memory *memory_create(nxw_store *s, uint32_t min, uint32_t max) {
     m->size = bytes;
     m->pages = min;
     m->max_pages = max;
+    m->has_max = has_max;
     if (!store_track_growable(s, m)) {
         free(m->data);
         return NULL;
@@ -314,17 +315,18 @@ nxw_status nxw_memory_new(nxw_store *s, uint32_t min, uint32_t max, bool has_max
     if (!has_max) max = WM_MAX_PAGES;
     if (min > WM_MAX_PAGES || max > WM_MAX_PAGES || min > max)
         return fail(err, NXW_ERR_ARGUMENT, "invalid memory limits %u..%u", min, max);
-    *out = memory_create(s, min, max);
+    *out = memory_create(s, min, max, has_max);
     return *out ? NXW_OK : fail(err, NXW_ERR_NOMEM, "out of memory for %u pages", min);
 }
 
-static nxw_table *table_create(nxw_store *s, uint8_t elem, uint32_t min, uint32_t max) {
+static nxw_table *table_create(nxw_store *s, uint8_t elem, uint32_t min, uint32_t max, bool has_max) {
     if (min > WM_MAX_TABLE_SIZE) return NULL;
     nxw_table *t = store_alloc(s, sizeof *t);
     if (!t) return NULL;
     t->elem = elem;
     t->size = min;
     t->max = max;
+    t->has_max = has_max;
     t->elems = calloc(min ? min : 1, sizeof(void *));
     if (!t->elems) return NULL;
     t->kind_tag = 'T';
@@ -341,7 +343,7 @@ nxw_status nxw_table_new(nxw_store *s, nxw_valtype elem, uint32_t min, uint32_t 
         return fail(err, NXW_ERR_ARGUMENT, "table element type must be a reference type");
     if (!has_max) max = UINT32_MAX;
     if (min > max) return fail(err, NXW_ERR_ARGUMENT, "invalid table limits %u..%u", min, max);
-    *out = table_create(s, (uint8_t)elem, min, max);
+    *out = table_create(s, (uint8_t)elem, min, max, has_max);
     return *out ? NXW_OK : fail(err, NXW_ERR_NOMEM, "out of memory for a table of %u", min);
 }
 
@@ -614,7 +616,7 @@ static nxw_status resolve_import(nxw_store *s, nxw_instance *inst, const nxw_lin
     case NXW_EXTERN_TABLE: {
         nxw_table *t = e->ext.of.table;
         if (t->elem != im->desc.table.elem ||
-            !limits_match(t->size, t->max, t->max != UINT32_MAX, &im->desc.table.limits))
+            !limits_match(t->size, t->max, t->has_max, &im->desc.table.limits))
             return fail(err, NXW_ERR_UNLINKABLE, "incompatible import type: table \"%.*s\".\"%.*s\"",
                         mlen, im->module.ptr, nlen, im->name.ptr);
         inst->tables[counts[1]++] = t;
@@ -622,8 +624,7 @@ static nxw_status resolve_import(nxw_store *s, nxw_instance *inst, const nxw_lin
     }
     case NXW_EXTERN_MEMORY: {
         nxw_memory *mem = e->ext.of.memory;
-        if (!limits_match(mem->pages, mem->max_pages, mem->max_pages != WM_MAX_PAGES || false,
-                          &im->desc.memory))
+        if (!limits_match(mem->pages, mem->max_pages, mem->has_max, &im->desc.memory))
             return fail(err, NXW_ERR_UNLINKABLE, "incompatible import type: memory \"%.*s\".\"%.*s\"",
                         mlen, im->module.ptr, nlen, im->name.ptr);
         inst->memory = mem;
@@ -701,13 +702,13 @@ nxw_status nxw_instantiate(nxw_store *s, const nxw_module *mod, const nxw_linker
     for (uint32_t i = 0; i < m->ntables; i++) {
         const wm_tabletype *tt = &m->tables[i];
         nxw_table *t = table_create(s, tt->elem, tt->limits.min,
-                                    tt->limits.has_max ? tt->limits.max : UINT32_MAX);
+                                    tt->limits.has_max ? tt->limits.max : UINT32_MAX, tt->limits.has_max);
         if (!t) return fail(err, NXW_ERR_NOMEM, "out of memory for a table of %u elements", tt->limits.min);
         inst->tables[m->nimported_tables + i] = t;
     }
     for (uint32_t i = 0; i < m->nmemories; i++) {
         const wm_limits *lim = &m->memories[i];
-        nxw_memory *mem = memory_create(s, lim->min, lim->has_max ? lim->max : WM_MAX_PAGES);
+        nxw_memory *mem = memory_create(s, lim->min, lim->has_max ? lim->max : WM_MAX_PAGES, lim->has_max);
         if (!mem) return fail(err, NXW_ERR_NOMEM, "out of memory for %u pages of memory", lim->min);
         inst->memory = mem;
     }
@@ -818,9 +819,16 @@ nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint3
         return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);
     }
     for (uint32_t i = 0; i < nargs; i++) fp[i] = value_to_slot(args[i]);
+    if (!outermost && s->nesting >= WR_MAX_NESTING) {
+        s->trap_func = f;
+        s->trap_message[0] = 0;
+        return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);
+    }
     wc_slot *saved_top = s->stack_top;
     s->stack_top = fp;
+    s->nesting += !outermost;
     nxw_trap trap = wi_call(s, f, fp);
+    s->nesting -= !outermost;
     s->stack_top = saved_top;
     if (trap != NXW_TRAP_NONE) {
         if (exit_code) *exit_code = s->exit_code;

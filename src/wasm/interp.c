@@ -758,6 +758,7 @@ const void *const *wi_handlers(void) {
 nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
     s->trap_func = f;
     s->trap_message[0] = 0;
+    s->exit_code = 0;
     if (f->host) {
         if (s->depth >= s->max_frames) return NXW_TRAP_STACK_EXHAUSTED;
         s->depth++;

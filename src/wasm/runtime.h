@@ -34,6 +34,7 @@ struct nxw_memory {
     uint64_t size;      /* bytes = pages * 64 KiB */
     uint32_t pages;
     uint32_t max_pages; /* never above WM_MAX_PAGES */
+    bool has_max;       /* the maximum was declared (matters for import matching) */
 };
 
 struct nxw_table {
@@ -41,6 +42,7 @@ struct nxw_table {
     uint8_t elem;  /* NXW_FUNCREF or NXW_EXTERNREF */
     uint32_t size;
     uint32_t max;
+    bool has_max;
     void **elems;  /* nxw_func* or externref pointers; NULL is the null reference */
 };
 
@@ -90,11 +92,15 @@ struct nxw_store {
     wi_frame *frames;
     uint32_t max_frames;
     uint32_t depth;      /* frames in use */
+    uint32_t nesting;    /* wasm -> host -> wasm re-entries in progress (C recursion) */
     /* filled by the interpreter on a trap */
     nxw_func *trap_func;
     char trap_message[256];
     int exit_code;
 };
+
+/* Bound on wasm -> host -> wasm re-entry: each level recurses on the C stack. */
+enum { WR_MAX_NESTING = 128 };
 
 /* Interns a signature in the store; returns its id or UINT32_MAX when out of memory. */
 uint32_t wr_intern_sig(nxw_store *s, const wm_functype *t);

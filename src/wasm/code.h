@@ -121,7 +121,8 @@ typedef struct wc_code {
 
 /* Loads [d a off] and stores [a b off]: a = address slot, b = value slot. Each load
  * also has a fused form NAME_ADDR [d a b off] whose address is the i32 sum a + b (the
- * translation of `i32.add` followed by the load). */
+ * translation of `i32.add` followed by the load); each store likewise NAME_ADDR
+ * [a b v off] storing value slot v. */
 #define WC_LOAD_OPS(X)                                                                 \
     X(I32_LOAD, 0x28) X(I64_LOAD, 0x29) X(F32_LOAD, 0x2A) X(F64_LOAD, 0x2B)           \
     X(I32_LOAD8_S, 0x2C) X(I32_LOAD8_U, 0x2D) X(I32_LOAD16_S, 0x2E)                   \
@@ -215,6 +216,7 @@ typedef enum wc_op {
     WC_CONTROL_OPS(WC_ENUM_CONTROL)
     WC_MEMORY_OPS(WC_ENUM_OP)
     WC_LOAD_OPS(WC_ENUM_ADDR)
+    WC_STORE_OPS(WC_ENUM_ADDR)
     WC_NUMERIC_OPS(WC_ENUM_OP)
 #undef WC_ENUM_CONTROL
 #undef WC_ENUM_OP

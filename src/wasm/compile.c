@@ -549,9 +549,9 @@ static const uint16_t memory_op[0x3F] = {
     WC_MEMORY_OPS(MEM_ENTRY)
 #undef MEM_ENTRY
 };
-static const uint16_t load_addr_op[0x3F] = {
+static const uint16_t addr_op[0x3F] = {
 #define ADDR_ENTRY(name, opc) [opc] = WC_##name##_ADDR,
-    WC_LOAD_OPS(ADDR_ENTRY)
+    WC_LOAD_OPS(ADDR_ENTRY) WC_STORE_OPS(ADDR_ENTRY)
 #undef ADDR_ENTRY
 };
 #undef NONE
@@ -1073,14 +1073,14 @@ static bool op_memory(cstate *c, uint8_t opcode) {
             /* i32.add feeding the address: one fused load */
             uint32_t x = c->code[c->last_start + 2].u32, y = c->code[c->last_start + 3].u32;
             drop_last(c);
-            uint32_t start = emit_op(c, (wc_op)load_addr_op[opcode]);
+            uint32_t start = emit_op(c, (wc_op)addr_op[opcode]);
             uint32_t dc = emit_slot(c, d);
             emit_slot(c, x);
             emit_slot(c, y);
             emit_u32(c, offset);
             c->last_start = start;
             c->last_dst = dc;
-            c->last_op = load_addr_op[opcode];
+            c->last_op = addr_op[opcode];
         } else if (live(c)) {
             uint32_t start = emit_op(c, op);
             uint32_t dc = emit_slot(c, d);
@@ -1094,7 +1094,16 @@ static bool op_memory(cstate *c, uint8_t opcode) {
         cval v, a;
         if (!pop(c, t, &v)) return false;
         if (!pop(c, NXW_I32, &a)) return false;
-        if (live(c)) {
+        if (live(c) && is_fresh(c, a, WC_I32_ADD)) {
+            /* i32.add feeding the address (value from a local or constant): one store */
+            uint32_t x = c->code[c->last_start + 2].u32, y = c->code[c->last_start + 3].u32;
+            drop_last(c);
+            emit_op(c, (wc_op)addr_op[opcode]);
+            emit_slot(c, x);
+            emit_slot(c, y);
+            emit_slot(c, v.slot);
+            emit_u32(c, offset);
+        } else if (live(c)) {
             emit_op(c, op);
             emit_slot(c, a.slot);
             emit_slot(c, v.slot);

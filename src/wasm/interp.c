@@ -210,6 +210,14 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         memcpy(mbase + ea, &v, sizeof(T));                                             \
         pc += 4;                                                                       \
         NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_ADDR) {                                                             \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[pc[1].u32].u32 + fp[pc[2].u32].u32) + pc[4].u32; \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v = (T)fp[pc[3].u32].FIELD;                                                  \
+        memcpy(mbase + ea, &v, sizeof(T));                                             \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
     }
 #define BR_CMP(NAME, FIELD, OP)                                                        \
     HANDLER(NAME) {                                                                    \
@@ -233,6 +241,7 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
 #define LABEL_OP(name, ...) &&L_##name,
 #define LABEL_ADDR(name, ...) &&L_##name##_ADDR,
         WC_CONTROL_OPS(LABEL_CONTROL) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
+        WC_STORE_OPS(LABEL_ADDR)
         WC_NUMERIC_OPS(LABEL_OP)
 #undef LABEL_ADDR
 #undef LABEL_CONTROL

@@ -443,6 +443,27 @@ static bool label_needs_moves(const cstate *c, const cctrl *f) {
     return false;
 }
 
+/* Emits a return of the top n values (a branch to the function's label): results go to
+ * fp[0..n). Values are materialized first when n >= 2 so the forward copy cannot
+ * overwrite a source it still needs. */
+static void emit_return_values(cstate *c, uint32_t n) {
+    if (n == 1) {
+        emit_op(c, WC_RETURN1);
+        emit_slot(c, c->vals[c->nvals - 1].slot);
+        return;
+    }
+    for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t src = c->vals[c->nvals - n + i].slot;
+        if (src != i) {
+            emit_op(c, WC_COPY);
+            emit_slot(c, i);
+            emit_slot(c, src);
+        }
+    }
+    emit_op(c, WC_RETURN);
+}
+
 /* Emits the branch target operand for label f (backward for loops, chained otherwise). */
 static void emit_label_target(cstate *c, cctrl *f) {
     if (f->kind == CK_LOOP) {
@@ -752,23 +773,7 @@ static bool op_end(cstate *c, bool *done) {
             return INVALID("type mismatch: if without else must leave its params unchanged");
     }
     if (f->kind == CK_FUNC) {
-        if (live(c)) {
-            uint32_t n = f->nresults;
-            if (n == 1) {
-                emit_op(c, WC_RETURN1);
-                emit_slot(c, c->vals[c->nvals - 1].slot);
-            } else {
-                for (uint32_t i = 0; i < n; i++) {
-                    uint32_t src = c->vals[c->nvals - n + i].slot;
-                    if (src != i) {
-                        emit_op(c, WC_COPY);
-                        emit_slot(c, i);
-                        emit_slot(c, src);
-                    }
-                }
-                emit_op(c, WC_RETURN);
-            }
-        }
+        if (live(c)) emit_return_values(c, f->nresults);
         /* branches to the function label are emitted as returns: no chain to patch */
         c->nctrls--;
         *done = true;
@@ -796,23 +801,7 @@ static bool op_br(cstate *c, uint32_t depth) {
     if (live(c)) {
         if (c->nvals - c->ctrls[c->nctrls - 1].height < n) return INVALID("type mismatch");
         if (f->kind == CK_FUNC) {
-            /* a branch to the function label is a return */
-            if (n == 1) {
-                emit_op(c, WC_RETURN1);
-                emit_slot(c, c->vals[c->nvals - 1].slot);
-            } else {
-                if (n >= 2)
-                    for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
-                for (uint32_t i = 0; i < n; i++) {
-                    uint32_t src = c->vals[c->nvals - n + i].slot;
-                    if (src != i) {
-                        emit_op(c, WC_COPY);
-                        emit_slot(c, i);
-                        emit_slot(c, src);
-                    }
-                }
-                emit_op(c, WC_RETURN);
-            }
+            emit_return_values(c, n); /* a branch to the function label is a return */
         } else {
             emit_label_moves(c, f);
             emit_op(c, WC_BR);
@@ -851,20 +840,7 @@ static bool op_br_if(cstate *c, uint32_t depth) {
             for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
         uint32_t skip = emit_cond_branch(c, cond, true);
         if (f->kind == CK_FUNC) {
-            if (n == 1) {
-                emit_op(c, WC_RETURN1);
-                emit_slot(c, c->vals[c->nvals - 1].slot);
-            } else {
-                for (uint32_t i = 0; i < n; i++) {
-                    uint32_t src = c->vals[c->nvals - n + i].slot;
-                    if (src != i) {
-                        emit_op(c, WC_COPY);
-                        emit_slot(c, i);
-                        emit_slot(c, src);
-                    }
-                }
-                emit_op(c, WC_RETURN);
-            }
+            emit_return_values(c, n);
         } else {
             emit_label_moves(c, f);
             emit_op(c, WC_BR);
@@ -930,21 +906,7 @@ static bool op_br_table(cstate *c) {
             if (f->kind == CK_FUNC || label_needs_moves(c, f)) {
                 patch_target(c, cell, c->ncode);
                 if (f->kind == CK_FUNC) {
-                    uint32_t n = f->nresults;
-                    if (n == 1) {
-                        emit_op(c, WC_RETURN1);
-                        emit_slot(c, c->vals[c->nvals - 1].slot);
-                    } else {
-                        for (uint32_t j = 0; j < n; j++) {
-                            uint32_t src = c->vals[c->nvals - n + j].slot;
-                            if (src != j) {
-                                emit_op(c, WC_COPY);
-                                emit_slot(c, j);
-                                emit_slot(c, src);
-                            }
-                        }
-                        emit_op(c, WC_RETURN);
-                    }
+                    emit_return_values(c, f->nresults);
                 } else {
                     emit_label_moves(c, f);
                     emit_op(c, WC_BR);

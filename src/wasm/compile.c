@@ -581,11 +581,16 @@ static const uint16_t addr_op[0x3F] = {
 #undef F32
 #undef F64
 
-/* True when value v (just popped) is the result of the instruction emitted last and
- * that instruction is `op`: the instruction can then be folded into its consumer. */
-static bool is_fresh(const cstate *c, cval v, uint32_t op) {
-    return c->last_start != NO_INSTR && c->last_op == op && v.slot == c->code[c->last_dst].u32 &&
+/* True when value v (just popped) is the result of the instruction emitted last, which
+ * can then be folded into its consumer. */
+static bool produced_last(const cstate *c, cval v) {
+    return c->last_start != NO_INSTR && v.slot == c->code[c->last_dst].u32 &&
            v.slot == canonical(c, c->nvals);
+}
+
+/* produced_last, and that instruction is `op`. */
+static bool is_fresh(const cstate *c, cval v, uint32_t op) {
+    return produced_last(c, v) && c->last_op == op;
 }
 
 /* Removes the last emitted instruction (and its constant fixups). */
@@ -623,16 +628,12 @@ static bool fused_compare(uint32_t op, wc_op *branch_op, wc_op *inverse_op) {
  * right before and that was a compare or eqz, the compare is rewritten as a fused
  * compare-and-branch. Returns the index of the target cell. */
 static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate) {
-    bool fresh = c->last_start != NO_INSTR && cond.slot == c->code[c->last_dst].u32 &&
-                 cond.slot == canonical(c, c->nvals);
-    if (fresh) {
+    if (produced_last(c, cond)) {
         wc_op br, inv;
         uint32_t op = c->last_op;
         if (fused_compare(op, &br, &inv)) {
             uint32_t a = c->code[c->last_start + 2].u32, b = c->code[c->last_start + 3].u32;
-            /* drop the compare (and its fixups, re-added by emit_slot) */
-            while (c->nfixups && c->fixups[c->nfixups - 1] >= c->last_start) c->nfixups--;
-            c->ncode = c->last_start;
+            drop_last(c); /* the compare; its constant fixups are re-added by emit_slot */
             emit_op(c, negate ? inv : br);
             emit_slot(c, a);
             emit_slot(c, b);
@@ -640,8 +641,7 @@ static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate) {
         }
         if (op == WC_I32_EQZ) {
             uint32_t a = c->code[c->last_start + 2].u32;
-            while (c->nfixups && c->fixups[c->nfixups - 1] >= c->last_start) c->nfixups--;
-            c->ncode = c->last_start;
+            drop_last(c);
             emit_op(c, negate ? WC_BR_IF : WC_BR_UNLESS);
             emit_slot(c, a);
             return emit_target_placeholder(c);
@@ -661,9 +661,7 @@ static bool set_local(cstate *c, uint32_t x, bool tee) {
         if (tee) push_at(c, v.type == CT_UNKNOWN ? c->local_types[x] : v.type, canonical(c, c->nvals));
         return true;
     }
-    bool fresh = c->last_start != NO_INSTR && v.slot == c->code[c->last_dst].u32 &&
-                 v.slot == canonical(c, c->nvals);
-    if (fresh && !has_local_refs(c, x)) {
+    if (produced_last(c, v) && !has_local_refs(c, x)) {
         c->code[c->last_dst].u32 = x;
     } else {
         materialize_local_refs(c, x);
@@ -823,12 +821,10 @@ static bool op_br_if(cstate *c, uint32_t depth) {
     if (!check_top(c, n, types)) return false;
     if (!live(c)) {
         /* retype the top values to the label's types */
-        cctrl *cur = &c->ctrls[c->nctrls - 1];
         for (uint32_t i = 0; i < n; i++) {
             cval v;
             pop(c, 0, &v);
         }
-        (void)cur;
         for (uint32_t i = 0; i < n; i++) push(c, types[i]);
         return true;
     }
@@ -1338,20 +1334,14 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
         push_const(c, NXW_I64, (uint64_t)v);
         return true;
     }
-    case 0x43: {
-        if (c->end - c->p < 4) return MALFORMED("unexpected end");
-        uint32_t bits;
-        memcpy(&bits, c->p, 4);
-        c->p += 4;
-        push_const(c, NXW_F32, bits);
-        return true;
-    }
-    case 0x44: {
-        if (c->end - c->p < 8) return MALFORMED("unexpected end");
-        uint64_t bits;
-        memcpy(&bits, c->p, 8);
-        c->p += 8;
-        push_const(c, NXW_F64, bits);
+    case 0x43:
+    case 0x44: { /* f32.const / f64.const: raw little-endian bits */
+        size_t n = opcode == 0x43 ? 4 : 8;
+        if ((size_t)(c->end - c->p) < n) return MALFORMED("unexpected end");
+        uint64_t bits = 0;
+        memcpy(&bits, c->p, n);
+        c->p += n;
+        push_const(c, opcode == 0x43 ? NXW_F32 : NXW_F64, bits);
         return true;
     }
     case 0xD0: { /* ref.null t */

@@ -173,46 +173,12 @@ static nxw_status wd_read_u32(wd_reader *r, uint32_t *out, const char *what) {
     return NXW_OK;
 }
 
-/* Signed LEB128 of at most 5 bytes; the unused bits of a 5th byte must repeat bit 31. */
-static nxw_status wd_read_s32(wd_reader *r, int32_t *out, const char *what) {
-    uint32_t value = 0;
-    if (r->pos >= r->end)
-        return wd_fail_eof(r, what);
-    size_t p = r->pos; /* scans up to limit, consumes up to end */
-    for (unsigned i = 0;; i++) {
-        if (p >= r->limit) {
-            r->pos = r->end;
-            return wd_fail_eof(r, what);
-        }
-        size_t at = p;
-        uint8_t b = r->bytes[p++];
-        if (i == 4) {
-            if (b & 0x80)
-                return wd_fail(r, NXW_ERR_MALFORMED, at, "integer representation too long",
-                               "%s is longer than 5 bytes", what);
-            uint8_t unused = b & 0x70, expected = (b & 0x08) ? 0x70 : 0x00;
-            if (unused != expected)
-                return wd_fail(r, NXW_ERR_MALFORMED, at, "integer too large",
-                               "%s does not fit in 32 bits", what);
-        }
-        value |= (uint32_t)(b & 0x7F) << (7 * i);
-        if (!(b & 0x80)) {
-            unsigned shift = 7 * (i + 1);
-            if (shift < 32 && (b & 0x40))
-                value |= UINT32_MAX << shift;
-            break;
-        }
-    }
-    WD_TRY(wd_consume_leb(r, p, what));
-    /* Two's complement reinterpretation without implementation-defined conversion. */
-    int32_t result;
-    memcpy(&result, &value, sizeof result);
-    *out = result;
-    return NXW_OK;
-}
-
-/* Signed LEB128 of at most 10 bytes; the unused bits of a 10th byte must repeat bit 63. */
-static nxw_status wd_read_s64(wd_reader *r, int64_t *out, const char *what) {
+/* Signed LEB128 of at most ceil(bits/7) bytes (bits = 32 or 64); the unused bits of
+ * the last byte must repeat the sign bit. The value is returned sign-extended to 64 bits. */
+static nxw_status wd_read_sleb(wd_reader *r, unsigned bits, uint64_t *out, const char *what) {
+    const unsigned last = (bits + 6) / 7 - 1;         /* index of the last allowed byte */
+    const unsigned used = bits - 7 * last;            /* value bits in that byte */
+    const uint8_t unused_mask = (uint8_t)(0x7F & ~((1u << used) - 1)); /* bits above them */
     uint64_t value = 0;
     if (r->pos >= r->end)
         return wd_fail_eof(r, what);
@@ -224,14 +190,14 @@ static nxw_status wd_read_s64(wd_reader *r, int64_t *out, const char *what) {
         }
         size_t at = p;
         uint8_t b = r->bytes[p++];
-        if (i == 9) {
+        if (i == last) {
             if (b & 0x80)
                 return wd_fail(r, NXW_ERR_MALFORMED, at, "integer representation too long",
-                               "%s is longer than 10 bytes", what);
-            uint8_t unused = b & 0x7E, expected = (b & 0x01) ? 0x7E : 0x00;
-            if (unused != expected)
+                               "%s is longer than %u bytes", what, last + 1);
+            uint8_t expected = (b & (1u << (used - 1))) ? unused_mask : 0x00;
+            if ((b & unused_mask) != expected)
                 return wd_fail(r, NXW_ERR_MALFORMED, at, "integer too large",
-                               "%s does not fit in 64 bits", what);
+                               "%s does not fit in %u bits", what, bits);
         }
         value |= (uint64_t)(b & 0x7F) << (7 * i);
         if (!(b & 0x80)) {
@@ -242,9 +208,22 @@ static nxw_status wd_read_s64(wd_reader *r, int64_t *out, const char *what) {
         }
     }
     WD_TRY(wd_consume_leb(r, p, what));
-    int64_t result;
-    memcpy(&result, &value, sizeof result);
-    *out = result;
+    *out = value;
+    return NXW_OK;
+}
+
+static nxw_status wd_read_s32(wd_reader *r, int32_t *out, const char *what) {
+    uint64_t value;
+    WD_TRY(wd_read_sleb(r, 32, &value, what));
+    uint32_t low = (uint32_t)value;
+    memcpy(out, &low, sizeof *out); /* two's complement without implementation-defined casts */
+    return NXW_OK;
+}
+
+static nxw_status wd_read_s64(wd_reader *r, int64_t *out, const char *what) {
+    uint64_t value;
+    WD_TRY(wd_read_sleb(r, 64, &value, what));
+    memcpy(out, &value, sizeof *out);
     return NXW_OK;
 }
 

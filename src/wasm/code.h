@@ -78,6 +78,7 @@ typedef struct wc_code {
     X(CALL)               /* [k base]  call function index k */                        \
     X(CALL_INDIRECT)      /* [k table a base]  type k, element index in a */           \
     X(COPY)               /* [d a] */                                                  \
+    X(COPY2)              /* [d1 a1 d2 a2]  d1 = a1, then d2 = a2 */                   \
     X(CONST)              /* [d v] */                                                  \
     X(SELECT)             /* [d a b c]  d = c ? a : b */                               \
     X(GLOBAL_GET)         /* [d k] */                                                  \
@@ -134,6 +135,11 @@ typedef struct wc_code {
     X(F64_STORE, 0x39) X(I32_STORE8, 0x3A) X(I32_STORE16, 0x3B) X(I64_STORE8, 0x3C)   \
     X(I64_STORE16, 0x3D) X(I64_STORE32, 0x3E)
 #define WC_MEMORY_OPS(X) WC_LOAD_OPS(X) WC_STORE_OPS(X)
+
+/* f64 arithmetic whose second operand is an f64.load translated just before it:
+ * NAME_M [d a p off] computes d = a OP load(p + off), NAME_MA [d a x y off] loads from
+ * the i32 sum x + y plus off (the fused F64_LOAD_ADDR form). */
+#define WC_FMEM_OPS(X) X(F64_ADD, +) X(F64_SUB, -) X(F64_MUL, *) X(F64_DIV, /)
 
 /* Numeric operations: X(NAME, opcode, operand type, second operand type or NONE,
  * result type). Unary [d a], binary [d a b]. Opcodes >= 0x100 stand for 0xFC-prefixed
@@ -213,11 +219,14 @@ typedef enum wc_op {
 #define WC_ENUM_CONTROL(name) WC_##name,
 #define WC_ENUM_OP(name, ...) WC_##name,
 #define WC_ENUM_ADDR(name, ...) WC_##name##_ADDR,
+#define WC_ENUM_FMEM(name, ...) WC_##name##_M, WC_##name##_MA,
     WC_CONTROL_OPS(WC_ENUM_CONTROL)
     WC_MEMORY_OPS(WC_ENUM_OP)
     WC_LOAD_OPS(WC_ENUM_ADDR)
     WC_STORE_OPS(WC_ENUM_ADDR)
+    WC_FMEM_OPS(WC_ENUM_FMEM)
     WC_NUMERIC_OPS(WC_ENUM_OP)
+#undef WC_ENUM_FMEM
 #undef WC_ENUM_CONTROL
 #undef WC_ENUM_OP
 #undef WC_ENUM_ADDR

@@ -82,6 +82,7 @@ typedef struct cstate {
     uint32_t last_start; /* start of the last value-producing instruction or NO_INSTR */
     uint32_t last_dst;   /* cell of its destination operand */
     uint32_t last_op;
+    uint32_t copy_at;    /* start of a COPY emitted last (mergeable into COPY2) or NO_INSTR */
     bool failed;
 } cstate;
 
@@ -197,7 +198,15 @@ static uint32_t emit_cell(cstate *c, wc_cell cell) {
 
 static uint32_t emit_op(cstate *c, wc_op op) {
     c->last_start = NO_INSTR;
+    c->copy_at = NO_INSTR;
     return emit_cell(c, (wc_cell){.op = c->H[op]});
+}
+
+/* Forgets the peephole state: code emitted next may be a branch target, so it must not
+ * be merged with what precedes it. */
+static void forget_last(cstate *c) {
+    c->last_start = NO_INSTR;
+    c->copy_at = NO_INSTR;
 }
 
 static uint32_t emit_u32(cstate *c, uint32_t v) { return emit_cell(c, (wc_cell){.u32 = v}); }
@@ -225,6 +234,22 @@ static void patch_target(cstate *c, uint32_t at, uint32_t target) {
 static void emit_target(cstate *c, uint32_t target) {
     uint32_t at = emit_u32(c, 0);
     patch_target(c, at, target);
+}
+
+/* Emits slot[d] = slot[a]; a COPY right after another one (no label between) becomes
+ * one COPY2, which performs the two moves in order. */
+static void emit_copy(cstate *c, uint32_t d, uint32_t a) {
+    if (c->copy_at != NO_INSTR && c->copy_at + 3 == c->ncode && !c->failed) {
+        c->code[c->copy_at].op = c->H[WC_COPY2];
+        emit_slot(c, d);
+        emit_slot(c, a);
+        c->copy_at = NO_INSTR;
+        return;
+    }
+    uint32_t start = emit_op(c, WC_COPY);
+    emit_slot(c, d);
+    emit_slot(c, a);
+    c->copy_at = start;
 }
 
 /* ------------------------------------------------------------------ operand stack */
@@ -288,9 +313,7 @@ static void materialize_at(cstate *c, uint32_t pos) {
     uint32_t want = canonical(c, pos);
     if (v->slot == want) return;
     if (live(c)) {
-        emit_op(c, WC_COPY);
-        emit_slot(c, want);
-        emit_slot(c, v->slot);
+        emit_copy(c, want, v->slot);
     }
     if (is_local_slot(c, v->slot)) c->nlocal_refs--;
     v->slot = want;
@@ -385,7 +408,7 @@ static void set_unreachable(cstate *c) {
         pop(c, 0, &v);
     }
     f->unreachable = true;
-    c->last_start = NO_INSTR;
+    forget_last(c);
 }
 
 /* Types a branch to label `f` carries. */
@@ -427,9 +450,7 @@ static void emit_label_moves(cstate *c, const cctrl *f) {
         uint32_t src = c->vals[c->nvals - n + i].slot;
         uint32_t dst = canonical(c, f->height + i);
         if (src != dst) {
-            emit_op(c, WC_COPY);
-            emit_slot(c, dst);
-            emit_slot(c, src);
+            emit_copy(c, dst, src);
         }
     }
 }
@@ -456,9 +477,7 @@ static void emit_return_values(cstate *c, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t src = c->vals[c->nvals - n + i].slot;
         if (src != i) {
-            emit_op(c, WC_COPY);
-            emit_slot(c, i);
-            emit_slot(c, src);
+            emit_copy(c, i, src);
         }
     }
     emit_op(c, WC_RETURN);
@@ -666,9 +685,7 @@ static bool set_local(cstate *c, uint32_t x, bool tee) {
     } else {
         materialize_local_refs(c, x);
         if (v.slot != x) {
-            emit_op(c, WC_COPY);
-            emit_slot(c, x);
-            emit_slot(c, v.slot);
+            emit_copy(c, x, v.slot);
         }
     }
     c->last_start = NO_INSTR;
@@ -694,7 +711,7 @@ static bool op_block_like(cstate *c, ckind kind) {
         f->results = NULL;
     }
     for (uint32_t i = 0; i < bt.nparams; i++) push(c, bt.params[i]);
-    c->last_start = NO_INSTR;
+    forget_last(c);
     if (kind == CK_LOOP) f->loop_pc = c->ncode;
     return true;
 }
@@ -756,7 +773,7 @@ static bool op_else(cstate *c) {
     f->kind = CK_ELSE;
     f->unreachable = false;
     for (uint32_t i = 0; i < f->nparams; i++) push(c, f->params[i]);
-    c->last_start = NO_INSTR;
+    forget_last(c);
     return true;
 }
 
@@ -785,7 +802,7 @@ static bool op_end(cstate *c, bool *done) {
     c->nctrls--;
     drop_to_height(c, height);
     for (uint32_t i = 0; i < nres; i++) push(c, types[i]);
-    c->last_start = NO_INSTR;
+    forget_last(c);
     return true;
 }
 
@@ -1213,13 +1230,43 @@ static bool op_prefixed(cstate *c) {
     }
 }
 
+/* f64.add/sub/mul/div (opcode 0xA0..0xA3) whose second operand, just popped, is the
+ * result of the f64.load (or fused F64_LOAD_ADDR) emitted last: the load is folded into
+ * the arithmetic as a memory operand (WC_FMEM_OPS). */
+static bool emit_f64_memory_operand(cstate *c, uint8_t opcode) {
+    static const uint16_t plain[4] = {WC_F64_ADD_M, WC_F64_SUB_M, WC_F64_MUL_M, WC_F64_DIV_M};
+    static const uint16_t summed[4] = {WC_F64_ADD_MA, WC_F64_SUB_MA, WC_F64_MUL_MA, WC_F64_DIV_MA};
+    bool addr = c->last_op == WC_F64_LOAD_ADDR;
+    uint32_t at = c->last_start;
+    uint32_t x = c->code[at + 2].u32, y = c->code[at + 3].u32;
+    uint32_t offset = addr ? c->code[at + 4].u32 : y;
+    drop_last(c);
+    cval a;
+    if (!pop(c, NXW_F64, &a)) return false;
+    uint32_t d = push(c, NXW_F64);
+    uint32_t start = emit_op(c, (wc_op)(addr ? summed : plain)[opcode - 0xA0]);
+    uint32_t dcell = emit_slot(c, d);
+    emit_slot(c, a.slot);
+    emit_slot(c, x);
+    if (addr) emit_slot(c, y);
+    emit_u32(c, offset);
+    c->last_start = start;
+    c->last_dst = dcell;
+    c->last_op = (uint32_t)(addr ? summed : plain)[opcode - 0xA0];
+    return true;
+}
+
 static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
     cval a, b;
     uint32_t x;
     if (opcode >= 0x45 && opcode <= 0xC4) {
         const numinfo *ni = &numeric_table[opcode];
         if (ni->in2) {
-            if (!pop(c, ni->in2, &b) || !pop(c, ni->in1, &a)) return false;
+            if (!pop(c, ni->in2, &b)) return false;
+            if (opcode >= 0xA0 && opcode <= 0xA3 && live(c) &&
+                (is_fresh(c, b, WC_F64_LOAD) || is_fresh(c, b, WC_F64_LOAD_ADDR)))
+                return emit_f64_memory_operand(c, opcode);
+            if (!pop(c, ni->in1, &a)) return false;
             uint32_t srcs[2] = {a.slot, b.slot};
             emit_producer(c, (wc_op)(ni->op - 1), ni->out, srcs, 2);
         } else {
@@ -1399,7 +1446,7 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     c->func_index = m->nimported_funcs + i;
     c->H = H;
     c->declared = declared;
-    c->last_start = NO_INSTR;
+    forget_last(c);
     uint64_t nl = (uint64_t)t->nparams + fn->nlocals;
     if (nl > WM_MAX_LOCALS) {
         fail(c, NXW_ERR_MALFORMED, "too many locals");

@@ -227,6 +227,25 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
             pc += 4;                                                                   \
         NEXT();                                                                        \
     }
+#define FMEM(NAME, OP)                                                                 \
+    HANDLER(NAME##_M) {                                                                \
+        uint64_t ea = (uint64_t)B.u32 + pc[4].u32;                                     \
+        if (ea + 8 > msize) TRAP(NXW_TRAP_MEMORY_OOB);                                 \
+        double v;                                                                      \
+        memcpy(&v, mbase + ea, 8);                                                     \
+        D.f64 = A.f64 OP v;                                                            \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_MA) {                                                               \
+        uint64_t ea = (uint64_t)(uint32_t)(B.u32 + fp[pc[4].u32].u32) + pc[5].u32;     \
+        if (ea + 8 > msize) TRAP(NXW_TRAP_MEMORY_OOB);                                 \
+        double v;                                                                      \
+        memcpy(&v, mbase + ea, 8);                                                     \
+        D.f64 = A.f64 OP v;                                                            \
+        pc += 6;                                                                       \
+        NEXT();                                                                        \
+    }
 #define LOAD_MEMORY()                                                                  \
     do {                                                                               \
         nxw_memory *m_ = inst ? inst->memory : NULL;                                   \
@@ -240,9 +259,11 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
 #define LABEL_CONTROL(name) &&L_##name,
 #define LABEL_OP(name, ...) &&L_##name,
 #define LABEL_ADDR(name, ...) &&L_##name##_ADDR,
+#define LABEL_FMEM(name, ...) &&L_##name##_M, &&L_##name##_MA,
         WC_CONTROL_OPS(LABEL_CONTROL) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
-        WC_STORE_OPS(LABEL_ADDR)
+        WC_STORE_OPS(LABEL_ADDR) WC_FMEM_OPS(LABEL_FMEM)
         WC_NUMERIC_OPS(LABEL_OP)
+#undef LABEL_FMEM
 #undef LABEL_ADDR
 #undef LABEL_CONTROL
 #undef LABEL_OP
@@ -371,6 +392,12 @@ do_call:
     HANDLER(COPY) {
         fp[pc[1].u32] = fp[pc[2].u32];
         pc += 3;
+        NEXT();
+    }
+    HANDLER(COPY2) {
+        fp[pc[1].u32] = fp[pc[2].u32];
+        fp[pc[3].u32] = fp[pc[4].u32];
+        pc += 5;
         NEXT();
     }
     HANDLER(CONST) {
@@ -543,6 +570,8 @@ do_call:
     STORE(I64_STORE8, uint8_t, u64)
     STORE(I64_STORE16, uint16_t, u64)
     STORE(I64_STORE32, uint32_t, u64)
+
+    WC_FMEM_OPS(FMEM)
 
     /* i32 */
     UN(I32_EQZ, u32, i32, a == 0)

@@ -76,6 +76,8 @@ typedef enum nxw_status {
     NXW_ERR_TRAP,       /* execution trapped (nxw_error.trap says why) */
     NXW_ERR_NOMEM,      /* allocation failed or a size exceeds implementation limits */
     NXW_ERR_ARGUMENT,   /* bad use of the API (wrong argument count or type, ...) */
+    NXW_ERR_LIMIT,      /* a store limit forbids it (e.g. initial memory above the limit) */
+    NXW_SUSPENDED,      /* not an error: a host function suspended the run; see nxw_resume */
 } nxw_status;
 
 /* Why execution stopped abnormally. */
@@ -92,6 +94,11 @@ typedef enum nxw_trap {
     NXW_TRAP_STACK_EXHAUSTED,      /* call stack exhausted */
     NXW_TRAP_HOST,                 /* a host function reported an error */
     NXW_TRAP_EXIT,                 /* a host function asked to stop (e.g. WASI proc_exit) */
+    NXW_TRAP_TIMEOUT,              /* the store's deadline passed ("execution timed out") */
+    NXW_TRAP_INTERRUPTED,          /* nxw_store_interrupt was called ("interrupted") */
+    NXW_TRAP_FUEL,                 /* the fuel limit was reached ("fuel exhausted") */
+    NXW_TRAP_SUSPEND,              /* returned by a host function to suspend the run (never
+                                      reported as a trap: the call returns NXW_SUSPENDED) */
     NXW_TRAP__COUNT
 } nxw_trap;
 
@@ -155,12 +162,54 @@ void nxw_store_free(nxw_store *store);
 
 /* Limits that bound a store's execution. Zero fields mean "engine default". */
 typedef struct nxw_limits {
-    uint32_t max_call_depth;   /* wasm call frames (default 10000) */
-    size_t value_stack_bytes;  /* value stack size in bytes (default 1 MiB) */
+    size_t stack_bytes;      /* the engine's own call stack: frame records and value slots
+                                together (default 1 MiB, at least 16 KiB). Deep recursion,
+                                including through host functions, traps with
+                                NXW_TRAP_STACK_EXHAUSTED and never overflows the C stack. */
+    uint64_t memory_bytes;   /* maximum size of every linear memory created in the store
+                                from now on (default: 4 GiB, the 32-bit maximum). A grow
+                                beyond it returns -1; an initial size above it fails
+                                instantiation with NXW_ERR_LIMIT. */
+    uint32_t max_call_depth; /* optional further bound on nested wasm calls (frames);
+                                0 = only stack_bytes bounds them */
 } nxw_limits;
 
-/* Sets the store's execution limits; takes effect for the next call. */
+/* Sets the store's limits. Ignored while the store runs or is suspended. */
 void nxw_store_set_limits(nxw_store *store, const nxw_limits *limits);
+
+/* Current monotonic time in nanoseconds (CLOCK_MONOTONIC), the clock of deadlines. */
+uint64_t nxw_now_ns(void);
+
+/* Sets the absolute deadline (nxw_now_ns() clock) after which running code traps with
+ * NXW_TRAP_TIMEOUT; 0 removes it. Checked at loop back-edges, function entries and
+ * after host calls, so a run stops within about 0.1 ms of the deadline (plus the time of
+ * a host call in progress). */
+void nxw_store_set_deadline(nxw_store *store, uint64_t deadline_ns);
+
+/* Sets the fuel limit of each run (0 = unlimited). Fuel counts executed WebAssembly
+ * instructions approximately (charged per loop iteration and function entry by the
+ * static length of the code between checks; bulk memory and table operations also by
+ * size). A run that reaches the limit traps with NXW_TRAP_FUEL. */
+void nxw_store_set_fuel(nxw_store *store, uint64_t fuel_limit);
+
+/* Fuel consumed by the last run (nxw_func_call and its resumptions), also while it is
+ * suspended or after it trapped. */
+uint64_t nxw_store_fuel_used(const nxw_store *store);
+
+/* Asks the code running in the store to stop: it traps with NXW_TRAP_INTERRUPTED within
+ * about 0.1 ms. Safe to call from any thread at any time. The request is sticky: every
+ * later run traps at once until nxw_store_clear_interrupt. */
+void nxw_store_interrupt(nxw_store *store);
+/* Withdraws an interrupt request (call it only when the store is not running). */
+void nxw_store_clear_interrupt(nxw_store *store);
+
+/* Usage of a linear memory. */
+typedef struct nxw_memory_stats {
+    uint64_t size_bytes;   /* current size */
+    uint64_t peak_bytes;   /* largest size since creation or the last reset */
+    uint64_t limit_bytes;  /* the most it may grow to (declared maximum or store limit) */
+    bool grow_refused;     /* a memory.grow failed since creation or the last reset */
+} nxw_memory_stats;
 
 /* ---------------------------------------------------------------- externs */
 
@@ -260,6 +309,72 @@ nxw_valtype nxw_func_result_type(const nxw_func *f, uint32_t i);
  * code is in *exit_code when exit_code is non-NULL. */
 nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint32_t nargs,
                          nxw_value *results, uint32_t nresults, int *exit_code, nxw_error *err);
+
+/* ---------------------------------------------------------------- suspend / resume */
+
+/* A host function that returns NXW_TRAP_SUSPEND suspends the run: nxw_func_call returns
+ * NXW_SUSPENDED, keeping the WebAssembly call stack inside the store. The embedder later
+ * continues it with nxw_resume (the host call's results) or nxw_resume_trap (a trap
+ * raised at the call site), or drops it with nxw_store_abandon. A run may suspend any
+ * number of times. Only a host function called by the outermost run may suspend (one
+ * called from wasm that a host function called traps with NXW_TRAP_HOST instead).
+ * While a run is suspended, nxw_func_call on the store fails with NXW_ERR_ARGUMENT. */
+
+/* True while the store holds a suspended run. */
+bool nxw_store_suspended(const nxw_store *store);
+
+/* The host function whose call suspended the run (NULL when not suspended). */
+nxw_func *nxw_store_suspended_func(const nxw_store *store);
+
+/* Continues a suspended run: `host_results` (typed as the suspending host function's
+ * results) become that call's results. Returns like nxw_func_call: NXW_OK with the
+ * run's results in `results` (room for the called function's result count), a trap,
+ * or NXW_SUSPENDED again. */
+nxw_status nxw_resume(nxw_store *s, const nxw_value *host_results, uint32_t nhost_results,
+                      nxw_value *results, uint32_t nresults, int *exit_code, nxw_error *err);
+
+/* Continues a suspended run by raising a trap at the suspended call site: `trap`
+ * (NXW_TRAP_HOST when 0) with `message` (may be NULL). Returns NXW_ERR_TRAP. */
+nxw_status nxw_resume_trap(nxw_store *s, nxw_trap trap, const char *message, nxw_error *err);
+
+/* Drops a suspended run (no effect when none). Its frames are released; the instance's
+ * memory keeps whatever the run wrote (reset it to reuse it clean). */
+void nxw_store_abandon(nxw_store *s);
+
+/* ---------------------------------------------------------------- memory limits */
+
+/* Usage figures of a memory. */
+nxw_memory_stats nxw_memory_get_stats(const nxw_memory *mem);
+
+/* ---------------------------------------------------------------- snapshots */
+
+/* A snapshot of an instance's state: its own linear memory (kept in a memfd that every
+ * instance made from the snapshot maps copy-on-write, so they share its clean pages),
+ * its own globals and tables, and which segments were dropped. Imported memories,
+ * tables and globals belong to others and are not part of it. A snapshot is immutable
+ * and thread-safe; it is reference-counted, so it may be freed while instances made
+ * from it live on. */
+typedef struct nxw_snapshot nxw_snapshot;
+
+/* Snapshots `inst` (which must not be running or suspended). Fails with
+ * NXW_ERR_ARGUMENT when a table holds a function of another instance (such a reference
+ * cannot be re-created). The caller owns *out (nxw_snapshot_free). */
+nxw_status nxw_snapshot_take(nxw_instance *inst, nxw_snapshot **out, nxw_error *err);
+
+/* Releases the caller's reference. NULL is allowed. */
+void nxw_snapshot_free(nxw_snapshot *snap);
+
+/* Creates an instance in `s` whose state is the snapshot's: imports are resolved
+ * through `l` as by nxw_instantiate, but no segment is applied and the start function
+ * is not run. Memory is mapped copy-on-write from the snapshot. */
+nxw_status nxw_snapshot_instantiate(nxw_store *s, nxw_snapshot *snap, const nxw_linker *l,
+                                    nxw_instance **out, nxw_error *err);
+
+/* Restores `inst` (the snapshotted instance or one made from the snapshot) to the
+ * snapshot's state. Memory costs time proportional to the pages written since the
+ * last reset (the engine tracks written pages), not to the memory size. The store
+ * must not be running; a suspended run is abandoned first. */
+nxw_status nxw_instance_reset(nxw_instance *inst, const nxw_snapshot *snap, nxw_error *err);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,8 @@
 #include <string.h>
 
 enum {
-    DEFAULT_MAX_FRAMES = 10000,
     DEFAULT_STACK_BYTES = 1 << 20,
+    MIN_STACK_BYTES = 16 << 10,
     PAGE_SIZE = 65536,
 };
 
@@ -38,6 +38,10 @@ const char *nxw_trap_message(nxw_trap trap) {
         [NXW_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
         [NXW_TRAP_HOST] = "host function failed",
         [NXW_TRAP_EXIT] = "exit",
+        [NXW_TRAP_TIMEOUT] = "execution timed out",
+        [NXW_TRAP_INTERRUPTED] = "interrupted",
+        [NXW_TRAP_FUEL] = "fuel exhausted",
+        [NXW_TRAP_SUSPEND] = "suspended",
     };
     return (unsigned)trap < NXW_TRAP__COUNT ? msgs[trap] : "unknown trap";
 }
@@ -51,6 +55,8 @@ const char *nxw_status_message(nxw_status status) {
     case NXW_ERR_TRAP: return "trap";
     case NXW_ERR_NOMEM: return "out of memory";
     case NXW_ERR_ARGUMENT: return "invalid argument";
+    case NXW_ERR_LIMIT: return "limit exceeded";
+    case NXW_SUSPENDED: return "suspended";
     }
     return "unknown status";
 }
@@ -170,9 +176,14 @@ static void *store_alloc(nxw_store *s, size_t size) {
     return p;
 }
 
+/* Allocates the engine stack for the current limits: a quarter of stack_bytes holds
+ * frame records (fewer when max_call_depth is lower), the rest value slots. */
 static bool store_prepare_stack(nxw_store *s) {
-    size_t slots = s->limits.value_stack_bytes / sizeof(wc_slot);
-    uint32_t frames = s->limits.max_call_depth;
+    size_t frame_bytes = s->limits.stack_bytes / 4;
+    size_t slots = (s->limits.stack_bytes - frame_bytes) / sizeof(wc_slot);
+    size_t nframes = frame_bytes / sizeof(wi_frame);
+    if (s->limits.max_call_depth && s->limits.max_call_depth < nframes) nframes = s->limits.max_call_depth;
+    uint32_t frames = (uint32_t)nframes;
     if (s->stack && s->stack_slots == slots && s->max_frames == frames) return true;
     wc_slot *stack = malloc(slots * sizeof(wc_slot));
     wi_frame *fr = malloc((size_t)frames * sizeof(wi_frame));
@@ -194,16 +205,16 @@ static bool store_prepare_stack(nxw_store *s) {
 nxw_store *nxw_store_new(void) {
     nxw_store *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->limits.max_call_depth = DEFAULT_MAX_FRAMES;
-    s->limits.value_stack_bytes = DEFAULT_STACK_BYTES;
+    s->limits.stack_bytes = DEFAULT_STACK_BYTES;
     return s;
 }
 
 void nxw_store_set_limits(nxw_store *s, const nxw_limits *limits) {
     if (s->depth) return; /* never while running */
-    s->limits.max_call_depth = limits->max_call_depth ? limits->max_call_depth : DEFAULT_MAX_FRAMES;
-    s->limits.value_stack_bytes = limits->value_stack_bytes ? limits->value_stack_bytes : DEFAULT_STACK_BYTES;
-    if (s->limits.value_stack_bytes < 4096) s->limits.value_stack_bytes = 4096;
+    s->limits.max_call_depth = limits->max_call_depth;
+    s->limits.stack_bytes = limits->stack_bytes ? limits->stack_bytes : DEFAULT_STACK_BYTES;
+    if (s->limits.stack_bytes < MIN_STACK_BYTES) s->limits.stack_bytes = MIN_STACK_BYTES;
+    s->limits.memory_bytes = limits->memory_bytes;
 }
 
 void nxw_store_free(nxw_store *s) {

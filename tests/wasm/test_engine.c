@@ -585,7 +585,7 @@ static void test_trap_overflow_and_conversion(void **state) {
 /* recurse.wat: down 0 (unbounded), wide 1 (unbounded, 33 i64 locals), sum 2, leaf 3. */
 static void open_recurse_fixture(env *e, uint32_t max_call_depth, size_t stack_bytes) {
     open_fixture(e, "recurse");
-    nxw_limits lim = {.max_call_depth = max_call_depth, .value_stack_bytes = stack_bytes};
+    nxw_limits lim = {.max_call_depth = max_call_depth, .stack_bytes = stack_bytes};
     nxw_store_set_limits(e->store, &lim);
     instantiate(e);
 }
@@ -637,7 +637,7 @@ static void test_limits_change_between_calls(void **state) {
     open_recurse_fixture(e, 10, 0);
     nxw_value n = vi32(500);
     expect_trap(e->store, e->inst, "sum", &n, 1, NXW_TRAP_STACK_EXHAUSTED, 2);
-    nxw_limits lim = {.max_call_depth = 1000, .value_stack_bytes = 0};
+    nxw_limits lim = {.max_call_depth = 1000, .stack_bytes = 0};
     nxw_store_set_limits(e->store, &lim);
     assert_int_equal(call_i32(e->store, e->inst, "sum", &n, 1), 500 * 501 / 2);
     lim.max_call_depth = 10;
@@ -683,7 +683,7 @@ static nxw_trap host_reenter(nxw_call *call, void *user, const nxw_value *args,
 static void open_reenter_fixture(env *e, reenter_ctx *fact, reenter_ctx *spin,
                                  uint32_t max_call_depth, size_t stack_bytes) {
     open_fixture(e, "reenter");
-    nxw_limits lim = {.max_call_depth = max_call_depth, .value_stack_bytes = stack_bytes};
+    nxw_limits lim = {.max_call_depth = max_call_depth, .stack_bytes = stack_bytes};
     nxw_store_set_limits(e->store, &lim);
     fact->store = spin->store = e->store;
     fact->target = "fact";
@@ -750,7 +750,7 @@ static void test_reentrant_host_swallows_nested_trap(void **state) {
     /* depth is back to 0: limits can change, and 8 frames are available again */
     nxw_value n = vi32(8);
     assert_int_equal(call_i32(e->store, e->inst, "fact", &n, 1), 40320);
-    nxw_limits lim = {.max_call_depth = 100, .value_stack_bytes = 0};
+    nxw_limits lim = {.max_call_depth = 100, .stack_bytes = 0};
     nxw_store_set_limits(e->store, &lim);
     n = vi32(12);
     assert_int_equal(call_i32(e->store, e->inst, "fact", &n, 1), 479001600);
@@ -772,7 +772,7 @@ static int spin_in_child(uint32_t max_call_depth, size_t stack_bytes) {
         nxw_linker *l = nxw_linker_new();
         reenter_ctx fact = {.store = s, .target = "fact"}, spin = {.store = s, .target = "spin"};
         nxw_instance *inst = NULL;
-        nxw_limits lim = {.max_call_depth = max_call_depth, .value_stack_bytes = stack_bytes};
+        nxw_limits lim = {.max_call_depth = max_call_depth, .stack_bytes = stack_bytes};
         nxw_store_set_limits(s, &lim);
         nxw_extern ext;
         nxw_value z = vi32(0), r;

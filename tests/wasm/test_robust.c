@@ -290,7 +290,7 @@ static void exercise(const uint8_t *bytes, size_t len, rng *r, stats *st) {
     if (nxw_module_import_count(m) == 0 && (sc.runnable || !sc.has_start)) {
         nxw_store *s = nxw_store_new();
         assert_non_null(s);
-        nxw_limits lim = {.max_call_depth = CALL_DEPTH, .value_stack_bytes = 64 * 1024};
+        nxw_limits lim = {.max_call_depth = CALL_DEPTH, .stack_bytes = 64 * 1024};
         nxw_store_set_limits(s, &lim);
         nxw_instance *inst = NULL;
         memset(&err, 0, sizeof err);

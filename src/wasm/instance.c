@@ -912,7 +912,9 @@ nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint3
         return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);
     }
     for (uint32_t i = 0; i < nargs; i++) fp[i] = value_to_slot(args[i]);
-    if (!outermost && s->nesting >= WR_MAX_NESTING) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0); /* the real C stack, even under ASan */
+    if (outermost) s->native_base = sp;
+    if (!outermost && (s->nesting >= WR_MAX_NESTING || s->native_base - sp > WR_NATIVE_STACK_BUDGET)) {
         s->trap_func = f;
         s->trap_message[0] = 0;
         return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);

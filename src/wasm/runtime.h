@@ -140,14 +140,18 @@ struct nxw_store {
     uint32_t max_frames;
     uint32_t depth;      /* frames in use */
     uint32_t nesting;    /* wasm -> host -> wasm re-entries in progress (C recursion) */
+    uintptr_t native_base; /* C stack address at the outermost nxw_func_call */
     /* filled by the interpreter on a trap */
     nxw_func *trap_func;
     char trap_message[256];
     int exit_code;
 };
 
-/* Bound on wasm -> host -> wasm re-entry: each level recurses on the C stack. */
-enum { WR_MAX_NESTING = 128 };
+/* Bounds on wasm -> host -> wasm re-entry, which recurses on the C stack: levels, and
+ * bytes of C stack used below the outermost call (the host functions' own frames
+ * included), so deep re-entry traps "call stack exhausted" long before a thread stack
+ * of 2 MiB or more could overflow, whatever the build's frame sizes. */
+enum { WR_MAX_NESTING = 128, WR_NATIVE_STACK_BUDGET = 1 << 20 };
 
 /* Interns a signature in the store; returns its id or UINT32_MAX when out of memory. */
 uint32_t wr_intern_sig(nxw_store *s, const wm_functype *t);

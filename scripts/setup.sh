@@ -27,3 +27,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get update -qq >/dev/null
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+"$(dirname "${BASH_SOURCE[0]}")/quickjs.sh"   # QuickJS sources for the guest (npm ci, pinned)

@@ -1,0 +1,613 @@
+/*
+ * codec.c — the guest's value encoding: JavaScript values to MessagePack and back, with
+ * the mapping documented in nexus_guest_abi.h (JSON.stringify's choices for undefined,
+ * functions, symbols and toJSON, but -0, NaN, ±Infinity and 64-bit integers kept exact;
+ * cycles and excessive depth are errors, never hangs). Every value that crosses the
+ * host boundary goes through nxg_encode / nxg_decode.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+
+/* ---------------------------------------------------------------- buffers */
+
+bool nxg_buf_reserve(nxg_buf *buf, size_t n)
+{
+    if (buf->failed)
+        return false;
+    if (buf->cap - buf->len >= n)
+        return true;
+    size_t cap = buf->cap ? buf->cap : 256;
+    while (cap - buf->len < n) {
+        if (cap > SIZE_MAX / 2) {
+            buf->failed = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    uint8_t *data = realloc(buf->data, cap);
+    if (!data) {
+        nxg_g.oom = true;
+        buf->failed = true;
+        return false;
+    }
+    buf->data = data;
+    buf->cap = cap;
+    return true;
+}
+
+void nxg_buf_put(nxg_buf *buf, const void *src, size_t n)
+{
+    if (n && nxg_buf_reserve(buf, n)) {
+        memcpy(buf->data + buf->len, src, n);
+        buf->len += n;
+    }
+}
+
+void nxg_buf_free(nxg_buf *buf)
+{
+    free(buf->data);
+    memset(buf, 0, sizeof(*buf));
+}
+
+/* ---------------------------------------------------------------- MessagePack writers */
+
+static void put_u8(nxg_buf *out, uint8_t b)
+{
+    nxg_buf_put(out, &b, 1);
+}
+
+/* A type byte followed by `n` big-endian bytes of v. */
+static void put_be(nxg_buf *out, uint8_t type, uint64_t v, int n)
+{
+    uint8_t b[9];
+    b[0] = type;
+    for (int i = 0; i < n; i++)
+        b[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    nxg_buf_put(out, b, 1 + (size_t)n);
+}
+
+void nxg_mp_int(nxg_buf *out, int64_t v)
+{
+    if (v >= 0) {
+        if (v < 128)
+            put_u8(out, (uint8_t)v);
+        else if (v < 256)
+            put_be(out, 0xcc, (uint64_t)v, 1);
+        else if (v < 65536)
+            put_be(out, 0xcd, (uint64_t)v, 2);
+        else if (v <= 0xFFFFFFFFll)
+            put_be(out, 0xce, (uint64_t)v, 4);
+        else
+            put_be(out, 0xcf, (uint64_t)v, 8);
+    } else {
+        if (v >= -32)
+            put_u8(out, (uint8_t)(0xe0 | (v + 32)));
+        else if (v >= -128)
+            put_be(out, 0xd0, (uint64_t)v, 1);
+        else if (v >= -32768)
+            put_be(out, 0xd1, (uint64_t)v, 2);
+        else if (v >= INT32_MIN)
+            put_be(out, 0xd2, (uint64_t)v, 4);
+        else
+            put_be(out, 0xd3, (uint64_t)v, 8);
+    }
+}
+
+static void mp_float64(nxg_buf *out, double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    put_be(out, 0xcb, bits, 8);
+}
+
+static void mp_str_header(nxg_buf *out, size_t len)
+{
+    if (len < 32)
+        put_u8(out, (uint8_t)(0xa0 | len));
+    else if (len < 256)
+        put_be(out, 0xd9, len, 1);
+    else if (len < 65536)
+        put_be(out, 0xda, len, 2);
+    else
+        put_be(out, 0xdb, len, 4);
+}
+
+void nxg_mp_str(nxg_buf *out, const char *s, size_t len)
+{
+    mp_str_header(out, len);
+    nxg_buf_put(out, s, len);
+}
+
+static void mp_array_header(nxg_buf *out, uint32_t n)
+{
+    if (n < 16)
+        put_u8(out, (uint8_t)(0x90 | n));
+    else if (n < 65536)
+        put_be(out, 0xdc, n, 2);
+    else
+        put_be(out, 0xdd, n, 4);
+}
+
+void nxg_mp_map_header(nxg_buf *out, uint32_t n)
+{
+    if (n < 16)
+        put_u8(out, (uint8_t)(0x80 | n));
+    else if (n < 65536)
+        put_be(out, 0xde, n, 2);
+    else
+        put_be(out, 0xdf, n, 4);
+}
+
+/* ---------------------------------------------------------------- encoder */
+
+typedef struct nxg_enc {
+    JSContext *ctx;
+    nxg_buf *out;
+    int depth;
+    void *ancestors[NXG_MAX_DEPTH]; /* objects being encoded, outermost first */
+} nxg_enc;
+
+static int enc_fail_oom(nxg_enc *e)
+{
+    JS_ThrowOutOfMemory(e->ctx);
+    return -1;
+}
+
+/* Appends a JavaScript string as UTF-8, lone surrogates replaced by U+FFFD. */
+static int enc_string(nxg_enc *e, JSValueConst str)
+{
+    size_t len;
+    const char *s = JS_ToCStringLen2(e->ctx, &len, str, 0);
+    if (!s)
+        return -1;
+    mp_str_header(e->out, len);
+    size_t at = e->out->len;
+    nxg_buf_put(e->out, s, len);
+    JS_FreeCString(e->ctx, s);
+    if (e->out->failed)
+        return enc_fail_oom(e);
+    /* QuickJS writes a lone surrogate as the 3-byte sequence ED A0..BF xx, which is not
+     * UTF-8; U+FFFD (EF BF BD) has the same length. */
+    uint8_t *p = e->out->data + at;
+    for (size_t i = 0; i + 2 < len; i++) {
+        if (p[i] == 0xED && p[i + 1] >= 0xA0) {
+            p[i] = 0xEF;
+            p[i + 1] = 0xBF;
+            p[i + 2] = 0xBD;
+            i += 2;
+        }
+    }
+    return 0;
+}
+
+static void enc_number(nxg_enc *e, double d)
+{
+    if (fabs(d) <= 9007199254740991.0 && d == trunc(d) && !(d == 0 && signbit(d)))
+        nxg_mp_int(e->out, (int64_t)d);
+    else
+        mp_float64(e->out, d);
+}
+
+/* BigInt: int64 or uint64 range, else a RangeError. */
+static int enc_bigint(nxg_enc *e, JSValueConst v)
+{
+    size_t len;
+    const char *s = JS_ToCStringLen(e->ctx, &len, v);
+    if (!s)
+        return -1;
+    bool neg = s[0] == '-';
+    const char *digits = s + neg;
+    bool ok = len - neg > 0 && len - neg <= 20;
+    uint64_t mag = 0;
+    for (const char *p = digits; ok && *p; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (d > 9 || mag > (UINT64_MAX - d) / 10)
+            ok = false;
+        else
+            mag = mag * 10 + d;
+    }
+    JS_FreeCString(e->ctx, s);
+    if (ok && neg && mag > (uint64_t)INT64_MAX + 1)
+        ok = false;
+    if (!ok) {
+        JS_ThrowRangeError(e->ctx, "cannot encode value: BigInt outside the 64-bit range");
+        return -1;
+    }
+    if (!neg && mag > (uint64_t)INT64_MAX)
+        put_be(e->out, 0xcf, mag, 8);
+    else
+        nxg_mp_int(e->out, neg ? (int64_t)(0 - mag) : (int64_t)mag);
+    return 0;
+}
+
+/* Applies toJSON: returns the value to encode in place of v (a new reference), or
+ * JS_EXCEPTION. `key` is the property name or index (as JSON.stringify passes it). */
+static JSValue enc_prepare(nxg_enc *e, JSValue v, JSValueConst key)
+{
+    if (!JS_IsObject(v))
+        return v;
+    JSValue to_json = JS_GetPropertyStr(e->ctx, v, "toJSON");
+    if (JS_IsException(to_json)) {
+        JS_FreeValue(e->ctx, v);
+        return JS_EXCEPTION;
+    }
+    if (JS_IsFunction(e->ctx, to_json)) {
+        JSValue r = JS_Call(e->ctx, to_json, v, 1, &key);
+        JS_FreeValue(e->ctx, to_json);
+        JS_FreeValue(e->ctx, v);
+        return r;
+    }
+    JS_FreeValue(e->ctx, to_json);
+    return v;
+}
+
+/* Values JSON.stringify leaves out of objects (and writes as null in arrays). */
+static bool enc_is_skipped(JSContext *ctx, JSValueConst v)
+{
+    return JS_IsUndefined(v) || JS_IsSymbol(v) || JS_IsFunction(ctx, v);
+}
+
+static int enc_value(nxg_enc *e, JSValueConst v);
+
+static int enc_enter(nxg_enc *e, JSValueConst obj)
+{
+    void *p = JS_VALUE_GET_PTR(obj);
+    for (int i = 0; i < e->depth; i++) {
+        if (e->ancestors[i] == p) {
+            JS_ThrowTypeError(e->ctx, "cannot encode value: it contains a cycle");
+            return -1;
+        }
+    }
+    if (e->depth >= NXG_MAX_DEPTH || nxg_stack_low()) {
+        JS_ThrowRangeError(e->ctx, "cannot encode value: nested deeper than %d levels",
+                           NXG_MAX_DEPTH);
+        return -1;
+    }
+    e->ancestors[e->depth++] = p;
+    return 0;
+}
+
+static int enc_array(nxg_enc *e, JSValueConst arr)
+{
+    JSContext *ctx = e->ctx;
+    JSValue len_val = JS_GetPropertyStr(ctx, arr, "length");
+    uint32_t len;
+    if (JS_IsException(len_val) || JS_ToUint32(ctx, &len, len_val) < 0) {
+        JS_FreeValue(ctx, len_val);
+        return -1;
+    }
+    JS_FreeValue(ctx, len_val);
+    mp_array_header(e->out, len);
+    for (uint32_t i = 0; i < len; i++) {
+        JSValue item = JS_GetPropertyUint32(ctx, arr, i);
+        if (JS_IsException(item))
+            return -1;
+        if (JS_IsObject(item)) {
+            JSValue key = JS_NewUint32(ctx, i);
+            item = enc_prepare(e, item, key);
+            JS_FreeValue(ctx, key);
+            if (JS_IsException(item))
+                return -1;
+        }
+        int r = enc_is_skipped(ctx, item) ? (put_u8(e->out, 0xc0), 0) : enc_value(e, item);
+        JS_FreeValue(ctx, item);
+        if (r < 0)
+            return -1;
+        if (e->out->failed)
+            return enc_fail_oom(e);
+    }
+    return 0;
+}
+
+static int enc_object(nxg_enc *e, JSValueConst obj)
+{
+    JSContext *ctx = e->ctx;
+    JSPropertyEnum *props;
+    uint32_t n;
+    if (JS_GetOwnPropertyNames(ctx, &props, &n, obj, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY) < 0)
+        return -1;
+    /* Read every property once (getters run once), then write the kept ones. */
+    JSValue *vals = n ? js_mallocz(ctx, sizeof(JSValue) * n) : NULL;
+    int r = -1;
+    uint32_t kept = 0;
+    if (n && !vals)
+        goto done;
+    for (uint32_t i = 0; i < n; i++) {
+        vals[i] = JS_UNDEFINED;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        JSValue v = JS_GetProperty(ctx, obj, props[i].atom);
+        if (JS_IsException(v))
+            goto done;
+        if (JS_IsObject(v)) {
+            JSValue key = JS_AtomToString(ctx, props[i].atom);
+            if (JS_IsException(key)) {
+                JS_FreeValue(ctx, v);
+                goto done;
+            }
+            v = enc_prepare(e, v, key);
+            JS_FreeValue(ctx, key);
+            if (JS_IsException(v))
+                goto done;
+        }
+        vals[i] = v;
+        if (!enc_is_skipped(ctx, v))
+            kept++;
+    }
+    nxg_mp_map_header(e->out, kept);
+    for (uint32_t i = 0; i < n; i++) {
+        if (enc_is_skipped(ctx, vals[i]))
+            continue;
+        JSValue key = JS_AtomToString(ctx, props[i].atom);
+        if (JS_IsException(key))
+            goto done;
+        int kr = enc_string(e, key);
+        JS_FreeValue(ctx, key);
+        if (kr < 0 || enc_value(e, vals[i]) < 0)
+            goto done;
+    }
+    r = 0;
+done:
+    if (vals) {
+        for (uint32_t i = 0; i < n; i++)
+            JS_FreeValue(ctx, vals[i]);
+        js_free(ctx, vals);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        JS_FreeAtom(ctx, props[i].atom);
+    js_free(ctx, props);
+    return r;
+}
+
+/* Encodes v (toJSON already applied by the caller). */
+static int enc_value(nxg_enc *e, JSValueConst v)
+{
+    JSContext *ctx = e->ctx;
+    int r = 0;
+    switch (JS_VALUE_GET_NORM_TAG(v)) {
+    case JS_TAG_INT:
+        nxg_mp_int(e->out, JS_VALUE_GET_INT(v));
+        break;
+    case JS_TAG_FLOAT64:
+        enc_number(e, JS_VALUE_GET_FLOAT64(v));
+        break;
+    case JS_TAG_BOOL:
+        put_u8(e->out, JS_VALUE_GET_BOOL(v) ? 0xc3 : 0xc2);
+        break;
+    case JS_TAG_NULL:
+    case JS_TAG_UNDEFINED:
+    case JS_TAG_SYMBOL:
+        put_u8(e->out, 0xc0);
+        break;
+    case JS_TAG_STRING:
+        r = enc_string(e, v);
+        break;
+    case JS_TAG_BIG_INT:
+        r = enc_bigint(e, v);
+        break;
+    case JS_TAG_OBJECT:
+        if (JS_IsFunction(ctx, v)) {
+            put_u8(e->out, 0xc0);
+            break;
+        }
+        if (enc_enter(e, v) < 0)
+            return -1;
+        int is_array = JS_IsArray(ctx, v);
+        if (is_array < 0)
+            r = -1;
+        else
+            r = is_array ? enc_array(e, v) : enc_object(e, v);
+        e->depth--;
+        break;
+    default:
+        JS_ThrowTypeError(ctx, "cannot encode value of this type");
+        return -1;
+    }
+    if (r == 0 && e->out->failed)
+        return enc_fail_oom(e);
+    return r;
+}
+
+int nxg_encode(JSContext *ctx, nxg_buf *out, JSValueConst val)
+{
+    nxg_enc *e = js_malloc(ctx, sizeof(*e));
+    if (!e)
+        return -1;
+    e->ctx = ctx;
+    e->out = out;
+    e->depth = 0;
+    JSValue key = JS_NewString(ctx, "");
+    JSValue v = enc_prepare(e, JS_DupValue(ctx, val), key);
+    JS_FreeValue(ctx, key);
+    int r = -1;
+    if (!JS_IsException(v)) {
+        r = enc_value(e, v);
+        JS_FreeValue(ctx, v);
+    }
+    js_free(ctx, e);
+    return r;
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+typedef struct nxg_dec {
+    JSContext *ctx;
+    const uint8_t *p;
+    const uint8_t *end;
+    int depth;
+} nxg_dec;
+
+static JSValue dec_error(nxg_dec *d, const char *what)
+{
+    return JS_ThrowTypeError(d->ctx, "malformed value from the host: %s", what);
+}
+
+/* Reads n big-endian bytes; false when the input is too short. */
+static bool dec_be(nxg_dec *d, int n, uint64_t *v)
+{
+    if (d->end - d->p < n)
+        return false;
+    uint64_t x = 0;
+    for (int i = 0; i < n; i++)
+        x = (x << 8) | d->p[i];
+    d->p += n;
+    *v = x;
+    return true;
+}
+
+static JSValue dec_int(nxg_dec *d, int64_t v)
+{
+    if (v >= -9007199254740991ll && v <= 9007199254740991ll)
+        return JS_NewInt64(d->ctx, v);
+    return JS_NewBigInt64(d->ctx, v);
+}
+
+static JSValue dec_value(nxg_dec *d);
+
+static JSValue dec_array(nxg_dec *d, uint64_t n)
+{
+    JSValue arr = JS_NewArray(d->ctx);
+    if (JS_IsException(arr))
+        return arr;
+    for (uint64_t i = 0; i < n; i++) {
+        JSValue item = dec_value(d);
+        if (JS_IsException(item) ||
+            JS_DefinePropertyValueUint32(d->ctx, arr, (uint32_t)i, item, JS_PROP_C_W_E) < 0) {
+            JS_FreeValue(d->ctx, arr);
+            return JS_EXCEPTION;
+        }
+    }
+    return arr;
+}
+
+static JSValue dec_map(nxg_dec *d, uint64_t n)
+{
+    JSContext *ctx = d->ctx;
+    JSValue obj = JS_NewObject(ctx);
+    if (JS_IsException(obj))
+        return obj;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t klen = 0;
+        if (d->p >= d->end)
+            goto short_input;
+        uint8_t t = *d->p++;
+        if (t >= 0xa0 && t <= 0xbf)
+            klen = t & 0x1f;
+        else if (t < 0xd9 || t > 0xdb || !dec_be(d, 1 << (t - 0xd9), &klen)) {
+            JS_FreeValue(ctx, obj);
+            return dec_error(d, "map key is not a string");
+        }
+        if ((uint64_t)(d->end - d->p) < klen)
+            goto short_input;
+        JSAtom atom = JS_NewAtomLen(ctx, (const char *)d->p, klen);
+        d->p += klen;
+        if (atom == JS_ATOM_NULL) {
+            JS_FreeValue(ctx, obj);
+            return JS_EXCEPTION;
+        }
+        JSValue v = dec_value(d);
+        int r = JS_IsException(v) ? -1 : JS_DefinePropertyValue(ctx, obj, atom, v, JS_PROP_C_W_E);
+        JS_FreeAtom(ctx, atom);
+        if (r < 0) {
+            JS_FreeValue(ctx, obj);
+            return JS_EXCEPTION;
+        }
+    }
+    return obj;
+short_input:
+    JS_FreeValue(ctx, obj);
+    return dec_error(d, "truncated");
+}
+
+static JSValue dec_value(nxg_dec *d)
+{
+    JSContext *ctx = d->ctx;
+    uint64_t v;
+    if (d->p >= d->end)
+        return dec_error(d, "truncated");
+    uint8_t t = *d->p++;
+    if (t <= 0x7f)
+        return JS_NewInt32(ctx, t);
+    if (t >= 0xe0)
+        return JS_NewInt32(ctx, (int8_t)t);
+    if ((t >= 0x80 && t <= 0x9f) || t == 0xdc || t == 0xdd || t == 0xde || t == 0xdf) {
+        uint64_t n;
+        bool is_map = (t >= 0x80 && t <= 0x8f) || t == 0xde || t == 0xdf;
+        if (t <= 0x9f)
+            n = t & 0x0f;
+        else if (!dec_be(d, (t == 0xdc || t == 0xde) ? 2 : 4, &n))
+            return dec_error(d, "truncated");
+        if (d->depth >= NXG_MAX_DEPTH || nxg_stack_low())
+            return JS_ThrowRangeError(ctx, "value from the host nested deeper than %d levels",
+                                      NXG_MAX_DEPTH);
+        d->depth++;
+        JSValue r = is_map ? dec_map(d, n) : dec_array(d, n);
+        d->depth--;
+        return r;
+    }
+    if ((t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb)) {
+        uint64_t len;
+        if (t <= 0xbf)
+            len = t & 0x1f;
+        else if (!dec_be(d, 1 << (t - 0xd9), &len))
+            return dec_error(d, "truncated");
+        if ((uint64_t)(d->end - d->p) < len)
+            return dec_error(d, "truncated");
+        JSValue s = JS_NewStringLen(ctx, (const char *)d->p, len);
+        d->p += len;
+        return s;
+    }
+    switch (t) {
+    case 0xc0:
+        return JS_NULL;
+    case 0xc2:
+        return JS_FALSE;
+    case 0xc3:
+        return JS_TRUE;
+    case 0xca: {
+        if (!dec_be(d, 4, &v))
+            return dec_error(d, "truncated");
+        uint32_t bits = (uint32_t)v;
+        float f;
+        memcpy(&f, &bits, sizeof(f));
+        return JS_NewFloat64(ctx, f);
+    }
+    case 0xcb: {
+        if (!dec_be(d, 8, &v))
+            return dec_error(d, "truncated");
+        double f;
+        memcpy(&f, &v, sizeof(f));
+        return JS_NewFloat64(ctx, f);
+    }
+    case 0xcc: case 0xcd: case 0xce: case 0xcf:
+        if (!dec_be(d, 1 << (t - 0xcc), &v))
+            return dec_error(d, "truncated");
+        if (t == 0xcf && v > (uint64_t)INT64_MAX)
+            return JS_NewBigUint64(ctx, v);
+        return dec_int(d, (int64_t)v);
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+        int n = 1 << (t - 0xd0);
+        if (!dec_be(d, n, &v))
+            return dec_error(d, "truncated");
+        if (n < 8) /* sign-extend */
+            v = (uint64_t)(((int64_t)(v << (64 - 8 * n))) >> (64 - 8 * n));
+        return dec_int(d, (int64_t)v);
+    }
+    default:
+        return dec_error(d, "unsupported MessagePack type (bin, ext or reserved)");
+    }
+}
+
+JSValue nxg_decode(JSContext *ctx, const uint8_t *data, size_t len)
+{
+    nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 0};
+    JSValue v = dec_value(&d);
+    if (!JS_IsException(v) && d.p != d.end) {
+        JS_FreeValue(ctx, v);
+        return dec_error(&d, "trailing bytes");
+    }
+    return v;
+}

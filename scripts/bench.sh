@@ -20,6 +20,9 @@
 #   BENCH_TIMEOUT  seconds before one run is killed and counted as a
 #                  failure (default: 600; needs coreutils `timeout`)
 #   BENCH_CC       compiler (default: clang-19)
+#   BENCH_CONTROL  0 skips the execution-control benchmark (control_bench: reset
+#                  and instantiation from a snapshot, deadline precision) that
+#                  otherwise follows the table
 #
 # Exit status: 0 if every workload built, ran and matched; 1 otherwise.
 set -u
@@ -224,5 +227,13 @@ if [[ ${#ratios[@]} -gt 0 ]]; then
   fi
 else
   echo "geomean ratio: n/a"
+fi
+
+# Execution control (reset, instantiation from a snapshot, deadline precision): built
+# by CMake next to the engine binary. BENCH_CONTROL=0 skips it.
+control_bin=$(dirname "$nexus")/control_bench
+if [[ ${BENCH_CONTROL:-1} != 0 && -x $control_bin && -f $(dirname "$nexus")/control_bench.wasm ]]; then
+  echo
+  "$control_bin" "$(dirname "$nexus")/control_bench.wasm" || failed=1
 fi
 exit $failed

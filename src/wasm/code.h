@@ -59,6 +59,7 @@ typedef struct wc_code {
     uint32_t const_base;  /* first constant slot */
     uint32_t nconsts;
     uint32_t frame_slots; /* slots the frame needs (locals + stack + constants) */
+    uint32_t entry_cost;  /* fuel charged per call: instructions outside any loop */
     wc_slot *consts;      /* nconsts values copied to fp[const_base..] at entry */
 } wc_code;
 
@@ -119,6 +120,18 @@ typedef struct wc_code {
     X(BR_IF_I64_LE_U)                                                                  \
     X(BR_IF_I64_GE_S)                                                                  \
     X(BR_IF_I64_GE_U)
+
+/* Branches that can jump backwards (to a loop) have a *_BACK variant that charges fuel
+ * when taken: the operands of the plain form followed by a `cost` cell (BR_TABLE_BACK:
+ * [a n cost t0 .. tn]). Every loop iteration passes one of them, so every path that can
+ * run unboundedly is charged and checked (with function entries, see interp.c). */
+#define WC_BACK_OPS(X)                                                                 \
+    X(BR) X(BR_IF) X(BR_UNLESS) X(BR_TABLE)                                            \
+    X(BR_IF_I32_EQ) X(BR_IF_I32_NE) X(BR_IF_I32_LT_S) X(BR_IF_I32_LT_U)                \
+    X(BR_IF_I32_GT_S) X(BR_IF_I32_GT_U) X(BR_IF_I32_LE_S) X(BR_IF_I32_LE_U)            \
+    X(BR_IF_I32_GE_S) X(BR_IF_I32_GE_U) X(BR_IF_I64_EQ) X(BR_IF_I64_NE)                \
+    X(BR_IF_I64_LT_S) X(BR_IF_I64_LT_U) X(BR_IF_I64_GT_S) X(BR_IF_I64_GT_U)            \
+    X(BR_IF_I64_LE_S) X(BR_IF_I64_LE_U) X(BR_IF_I64_GE_S) X(BR_IF_I64_GE_U)
 
 /* Loads [d a off] and stores [a b off]: a = address slot, b = value slot. Each load
  * also has a fused form NAME_ADDR [d a b off] whose address is the i32 sum a + b (the
@@ -220,13 +233,16 @@ typedef enum wc_op {
 #define WC_ENUM_OP(name, ...) WC_##name,
 #define WC_ENUM_ADDR(name, ...) WC_##name##_ADDR,
 #define WC_ENUM_FMEM(name, ...) WC_##name##_M, WC_##name##_MA,
+#define WC_ENUM_BACK(name) WC_##name##_BACK,
     WC_CONTROL_OPS(WC_ENUM_CONTROL)
+    WC_BACK_OPS(WC_ENUM_BACK)
     WC_MEMORY_OPS(WC_ENUM_OP)
     WC_LOAD_OPS(WC_ENUM_ADDR)
     WC_STORE_OPS(WC_ENUM_ADDR)
     WC_FMEM_OPS(WC_ENUM_FMEM)
     WC_NUMERIC_OPS(WC_ENUM_OP)
 #undef WC_ENUM_FMEM
+#undef WC_ENUM_BACK
 #undef WC_ENUM_CONTROL
 #undef WC_ENUM_OP
 #undef WC_ENUM_ADDR

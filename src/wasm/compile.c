@@ -48,6 +48,7 @@ typedef struct cctrl {
     uint8_t single[1];    /* storage for a one-result block type */
     uint32_t height;      /* operand stack height at entry, params excluded */
     uint32_t loop_pc;     /* loop: code index of its start */
+    uint32_t loop_instr;  /* loop: instructions read before it (for fuel costs) */
     uint32_t patch_head;  /* chain of forward-branch offsets to patch at end */
     uint32_t else_patch;  /* if: the BR_UNLESS offset to patch at else/end */
 } cctrl;
@@ -83,6 +84,8 @@ typedef struct cstate {
     uint32_t last_dst;   /* cell of its destination operand */
     uint32_t last_op;
     uint32_t copy_at;    /* start of a COPY emitted last (mergeable into COPY2) or NO_INSTR */
+    /* fuel costs: instructions read so far, open loops, instructions outside loops */
+    uint32_t ninstr, nloops, entry_cost;
     bool failed;
 } cstate;
 
@@ -483,11 +486,33 @@ static void emit_return_values(cstate *c, uint32_t n) {
     emit_op(c, WC_RETURN);
 }
 
-/* Emits the branch target operand for label f (backward for loops, chained otherwise). */
-static void emit_label_target(cstate *c, cctrl *f) {
+/* Fuel charged by a branch back to loop f: the instructions of its body read so far. */
+static uint32_t loop_cost(const cstate *c, const cctrl *f) {
+    uint32_t n = c->ninstr - f->loop_instr;
+    return n ? n : 1;
+}
+
+/* The *_BACK variant of a branch op (see WC_BACK_OPS). */
+static wc_op back_op(wc_op op) {
+    static const uint16_t plain[] = {
+#define BACK_PLAIN(name) WC_##name,
+        WC_BACK_OPS(BACK_PLAIN)
+#undef BACK_PLAIN
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        if (plain[i] == op) return (wc_op)(WC_BR_BACK + i);
+    return op;
+}
+
+/* Emits an unconditional branch to label f: BR_BACK with its fuel cost to a loop,
+ * else BR with a forward target chained for patching. */
+static void emit_br_to(cstate *c, cctrl *f) {
     if (f->kind == CK_LOOP) {
+        emit_op(c, WC_BR_BACK);
         emit_target(c, f->loop_pc);
+        emit_u32(c, loop_cost(c, f));
     } else {
+        emit_op(c, WC_BR);
         uint32_t at = emit_target_placeholder(c);
         if (!c->failed) {
             c->code[at].u32 = f->patch_head;
@@ -646,29 +671,28 @@ static bool fused_compare(uint32_t op, wc_op *branch_op, wc_op *inverse_op) {
  * negate)". `cond` was just popped. If the condition was produced by the instruction
  * right before and that was a compare or eqz, the compare is rewritten as a fused
  * compare-and-branch. Returns the index of the target cell. */
-static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate) {
+static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate, const cctrl *loop) {
+    wc_op op = negate ? WC_BR_UNLESS : WC_BR_IF;
+    uint32_t a = cond.slot, b = NO_INSTR;
     if (produced_last(c, cond)) {
         wc_op br, inv;
-        uint32_t op = c->last_op;
-        if (fused_compare(op, &br, &inv)) {
-            uint32_t a = c->code[c->last_start + 2].u32, b = c->code[c->last_start + 3].u32;
+        if (fused_compare(c->last_op, &br, &inv)) {
+            a = c->code[c->last_start + 2].u32;
+            b = c->code[c->last_start + 3].u32;
+            op = negate ? inv : br;
             drop_last(c); /* the compare; its constant fixups are re-added by emit_slot */
-            emit_op(c, negate ? inv : br);
-            emit_slot(c, a);
-            emit_slot(c, b);
-            return emit_target_placeholder(c);
-        }
-        if (op == WC_I32_EQZ) {
-            uint32_t a = c->code[c->last_start + 2].u32;
+        } else if (c->last_op == WC_I32_EQZ) {
+            a = c->code[c->last_start + 2].u32;
+            op = negate ? WC_BR_IF : WC_BR_UNLESS;
             drop_last(c);
-            emit_op(c, negate ? WC_BR_IF : WC_BR_UNLESS);
-            emit_slot(c, a);
-            return emit_target_placeholder(c);
         }
     }
-    emit_op(c, negate ? WC_BR_UNLESS : WC_BR_IF);
-    emit_slot(c, cond.slot);
-    return emit_target_placeholder(c);
+    emit_op(c, loop ? back_op(op) : op);
+    emit_slot(c, a);
+    if (b != NO_INSTR) emit_slot(c, b);
+    uint32_t at = emit_target_placeholder(c);
+    if (loop) emit_u32(c, loop_cost(c, loop));
+    return at;
 }
 
 /* local.set / local.tee: writes the local, retargeting the previous instruction when it
@@ -712,7 +736,11 @@ static bool op_block_like(cstate *c, ckind kind) {
     }
     for (uint32_t i = 0; i < bt.nparams; i++) push(c, bt.params[i]);
     forget_last(c);
-    if (kind == CK_LOOP) f->loop_pc = c->ncode;
+    if (kind == CK_LOOP) {
+        f->loop_pc = c->ncode;
+        f->loop_instr = c->ninstr;
+        c->nloops++;
+    }
     return true;
 }
 
@@ -724,7 +752,7 @@ static bool op_if(cstate *c) {
     if (was_live) {
         /* materialize everything below first so the branch sees canonical values */
         materialize_all(c);
-        patch = emit_cond_branch(c, cond, true);
+        patch = emit_cond_branch(c, cond, true, NULL);
     }
     if (!op_block_like(c, CK_IF)) return false;
     c->ctrls[c->nctrls - 1].else_patch = patch;
@@ -796,6 +824,7 @@ static bool op_end(cstate *c, bool *done) {
     }
     if (f->else_patch != NO_INSTR) patch_target(c, f->else_patch, c->ncode);
     patch_chain(c, f->patch_head, c->ncode);
+    if (f->kind == CK_LOOP) c->nloops--;
     uint32_t height = f->height, nres = f->nresults;
     uint8_t res[1];
     const uint8_t *types = f->single_res ? (res[0] = f->single[0], res) : f->results;
@@ -819,8 +848,7 @@ static bool op_br(cstate *c, uint32_t depth) {
             emit_return_values(c, n); /* a branch to the function label is a return */
         } else {
             emit_label_moves(c, f);
-            emit_op(c, WC_BR);
-            emit_label_target(c, f);
+            emit_br_to(c, f);
         }
     }
     set_unreachable(c);
@@ -851,17 +879,16 @@ static bool op_br_if(cstate *c, uint32_t depth) {
     if (f->kind == CK_FUNC || label_needs_moves(c, f)) {
         if (n >= 2)
             for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
-        uint32_t skip = emit_cond_branch(c, cond, true);
+        uint32_t skip = emit_cond_branch(c, cond, true, NULL);
         if (f->kind == CK_FUNC) {
             emit_return_values(c, n);
         } else {
             emit_label_moves(c, f);
-            emit_op(c, WC_BR);
-            emit_label_target(c, f);
+            emit_br_to(c, f);
         }
         patch_target(c, skip, c->ncode);
     } else {
-        uint32_t at = emit_cond_branch(c, cond, false);
+        uint32_t at = emit_cond_branch(c, cond, false, f->kind == CK_LOOP ? f : NULL);
         if (f->kind == CK_LOOP) {
             patch_target(c, at, f->loop_pc);
         } else if (!c->failed) {
@@ -907,9 +934,17 @@ static bool op_br_table(cstate *c) {
     if (ok && live(c)) {
         if (arity >= 2)
             for (uint32_t i = c->nvals - arity; i < c->nvals; i++) materialize_at(c, i);
-        emit_op(c, WC_BR_TABLE);
+        /* a loop reached directly makes it BR_TABLE_BACK, charging the largest cost */
+        uint32_t cost = 0;
+        for (uint32_t i = 0; i <= count; i++) {
+            cctrl *f = &c->ctrls[c->nctrls - 1 - depths[i]];
+            if (f->kind == CK_LOOP && !label_needs_moves(c, f) && loop_cost(c, f) > cost)
+                cost = loop_cost(c, f);
+        }
+        emit_op(c, cost ? WC_BR_TABLE_BACK : WC_BR_TABLE);
         emit_slot(c, idx.slot);
         emit_u32(c, count);
+        if (cost) emit_u32(c, cost);
         uint32_t first = c->ncode;
         for (uint32_t i = 0; i <= count; i++) emit_target_placeholder(c);
         /* each target: direct when no moves are needed, else through a stub */
@@ -922,8 +957,7 @@ static bool op_br_table(cstate *c) {
                     emit_return_values(c, f->nresults);
                 } else {
                     emit_label_moves(c, f);
-                    emit_op(c, WC_BR);
-                    emit_label_target(c, f);
+                    emit_br_to(c, f);
                 }
             } else if (f->kind == CK_LOOP) {
                 patch_target(c, cell, f->loop_pc);
@@ -1467,6 +1501,8 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
             break;
         }
         opcode = *c->p++;
+        c->ninstr++;
+        if (!c->nloops) c->entry_cost++;
         ok = compile_instr(c, opcode, &done) && !c->failed;
     }
     if (ok && c->p != c->end) ok = MALFORMED("section size mismatch: code after function end");
@@ -1483,6 +1519,7 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     code->nparams = t->nparams;
     code->nresults = t->nresults;
     code->nlocals = c->nlocals;
+    code->entry_cost = c->entry_cost;
     code->const_base = c->nlocals + c->max_height;
     code->nconsts = c->nconsts;
     code->frame_slots = code->const_base + c->nconsts;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum {
     DEFAULT_STACK_BYTES = 1 << 20,
@@ -210,7 +211,7 @@ nxw_store *nxw_store_new(void) {
 }
 
 void nxw_store_set_limits(nxw_store *s, const nxw_limits *limits) {
-    if (s->depth) return; /* never while running */
+    if (s->depth || s->suspended) return; /* never while running */
     s->limits.max_call_depth = limits->max_call_depth;
     s->limits.stack_bytes = limits->stack_bytes ? limits->stack_bytes : DEFAULT_STACK_BYTES;
     if (s->limits.stack_bytes < MIN_STACK_BYTES) s->limits.stack_bytes = MIN_STACK_BYTES;
@@ -222,10 +223,11 @@ void nxw_store_free(nxw_store *s) {
     for (size_t i = 0; i < s->ngrowables; i++) {
         /* both structs start with kind_tag */
         char tag = *(char *)s->growables[i];
-        if (tag == 'M') free(((nxw_memory *)s->growables[i])->data);
+        if (tag == 'M') munmap(((nxw_memory *)s->growables[i])->map, ((nxw_memory *)s->growables[i])->map_len);
         else free(((nxw_table *)s->growables[i])->elems);
     }
     free(s->growables);
+    wr_store_release_snapshots(s);
     for (size_t i = 0; i < s->nobjects; i++) free(s->objects[i]);
     free(s->objects);
     for (uint32_t i = 0; i < s->nsigs; i++) free(s->sigs[i].types);
@@ -274,37 +276,75 @@ static bool store_track_growable(nxw_store *s, void *obj) {
     return true;
 }
 
+uint32_t wr_limit_pages(const nxw_store *s) {
+    uint64_t lim = s->limits.memory_bytes;
+    if (!lim || lim / PAGE_SIZE >= WM_MAX_PAGES) return WM_MAX_PAGES;
+    return (uint32_t)(lim / PAGE_SIZE);
+}
+
+/* Makes pages [mem->accessible_pages, pages) of the reservation readable and writable. */
+bool wr_memory_make_accessible(nxw_memory *mem, uint32_t pages) {
+    if (pages <= mem->accessible_pages) return true;
+    size_t from = (size_t)mem->accessible_pages * PAGE_SIZE, to = (size_t)pages * PAGE_SIZE;
+    if (mprotect(mem->data + from, to - from, PROT_READ | PROT_WRITE) != 0) return false;
+    mem->accessible_pages = pages;
+    return true;
+}
+
+/* Creates a memory of `min` pages that may grow to `max` (both within the store's
+ * limit; the caller checked). The whole range is reserved up front, see runtime.h. */
 static nxw_memory *memory_create(nxw_store *s, uint32_t min, uint32_t max, bool has_max) {
     nxw_memory *m = store_alloc(s, sizeof *m);
     if (!m) return NULL;
-    size_t bytes = (size_t)min * PAGE_SIZE;
-    m->data = calloc(bytes ? bytes : 1, 1);
-    if (!m->data) return NULL;
-    m->kind_tag = 'M';
-    m->size = bytes;
-    m->pages = min;
-    m->max_pages = max;
-    m->has_max = has_max;
-    if (!store_track_growable(s, m)) {
-        free(m->data);
+    uint32_t cap = max < wr_limit_pages(s) ? max : wr_limit_pages(s);
+    size_t host_pages = (size_t)cap * (PAGE_SIZE >> WR_HOST_PAGE_LOG2);
+    size_t dirty_len = (host_pages + 4095) & ~(size_t)4095;
+    if (!dirty_len) dirty_len = 4096;
+    size_t map_len = dirty_len + (size_t)cap * PAGE_SIZE;
+    uint8_t *map = mmap(NULL, map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) return NULL;
+    if (mprotect(map, dirty_len, PROT_READ | PROT_WRITE) != 0) {
+        munmap(map, map_len);
         return NULL;
     }
+    m->kind_tag = 'M';
+    m->map = map;
+    m->map_len = map_len;
+    m->dirty_len = dirty_len;
+    m->data = map + dirty_len;
+    m->max_pages = cap;
+    m->declared_max = max;
+    m->has_max = has_max;
+    if (!wr_memory_make_accessible(m, min) || !store_track_growable(s, m)) {
+        munmap(map, map_len);
+        return NULL;
+    }
+    m->size = (uint64_t)min * PAGE_SIZE;
+    m->pages = m->peak_pages = min;
     return m;
 }
 
 int32_t wr_memory_grow(nxw_memory *mem, uint32_t delta) {
     uint32_t old = mem->pages;
     if (delta == 0) return (int32_t)old;
-    if ((uint64_t)old + delta > mem->max_pages) return -1;
-    uint64_t nsize = ((uint64_t)old + delta) * PAGE_SIZE;
-    if (nsize > SIZE_MAX) return -1;
-    uint8_t *n = realloc(mem->data, (size_t)nsize);
-    if (!n) return -1;
-    memset(n + mem->size, 0, (size_t)(nsize - mem->size));
-    mem->data = n;
-    mem->size = nsize;
+    if ((uint64_t)old + delta > mem->max_pages || !wr_memory_make_accessible(mem, old + delta)) {
+        mem->grow_refused = true;
+        return -1;
+    }
+    /* pages beyond the old size are zero: fresh, or cleared by the last reset */
     mem->pages = old + delta;
+    mem->size = (uint64_t)mem->pages * PAGE_SIZE;
+    if (mem->pages > mem->peak_pages) mem->peak_pages = mem->pages;
     return (int32_t)old;
+}
+
+nxw_memory_stats nxw_memory_get_stats(const nxw_memory *mem) {
+    return (nxw_memory_stats){
+        .size_bytes = mem->size,
+        .peak_bytes = (uint64_t)mem->peak_pages * PAGE_SIZE,
+        .limit_bytes = (uint64_t)mem->max_pages * PAGE_SIZE,
+        .grow_refused = mem->grow_refused,
+    };
 }
 
 int32_t wr_table_grow(nxw_table *t, uint32_t delta, void *init) {
@@ -326,6 +366,9 @@ nxw_status nxw_memory_new(nxw_store *s, uint32_t min, uint32_t max, bool has_max
     if (!has_max) max = WM_MAX_PAGES;
     if (min > WM_MAX_PAGES || max > WM_MAX_PAGES || min > max)
         return fail(err, NXW_ERR_ARGUMENT, "invalid memory limits %u..%u", min, max);
+    if (min > wr_limit_pages(s))
+        return fail(err, NXW_ERR_LIMIT, "memory of %u pages exceeds the store's limit of %u pages", min,
+                    wr_limit_pages(s));
     *out = memory_create(s, min, max, has_max);
     return *out ? NXW_OK : fail(err, NXW_ERR_NOMEM, "out of memory for %u pages", min);
 }
@@ -408,6 +451,7 @@ size_t nxw_memory_size(const nxw_memory *mem) { return (size_t)mem->size; }
 
 uint8_t *nxw_memory_span(nxw_memory *mem, uint64_t addr, uint64_t len) {
     if (addr > mem->size || len > mem->size - addr) return NULL;
+    if (len) wr_mark_dirty(mem, addr, len); /* the caller may write through it */
     return mem->data + addr;
 }
 
@@ -419,7 +463,10 @@ bool nxw_memory_read(const nxw_memory *mem, uint64_t addr, void *dst, size_t len
 
 bool nxw_memory_write(nxw_memory *mem, uint64_t addr, const void *src, size_t len) {
     if (addr > mem->size || len > mem->size - addr) return false;
-    if (len) memcpy(mem->data + addr, src, len);
+    if (len) {
+        memcpy(mem->data + addr, src, len);
+        wr_mark_dirty(mem, addr, len);
+    }
     return true;
 }
 
@@ -635,7 +682,7 @@ static nxw_status resolve_import(nxw_store *s, nxw_instance *inst, const nxw_lin
     }
     case NXW_EXTERN_MEMORY: {
         nxw_memory *mem = e->ext.of.memory;
-        if (!limits_match(mem->pages, mem->max_pages, mem->has_max, &im->desc.memory))
+        if (!limits_match(mem->pages, mem->declared_max, mem->has_max, &im->desc.memory))
             return fail(err, NXW_ERR_UNLINKABLE, "incompatible import type: memory \"%.*s\".\"%.*s\"",
                         mlen, im->module.ptr, nlen, im->name.ptr);
         inst->memory = mem;
@@ -672,8 +719,8 @@ static nxw_status run_start(nxw_store *s, nxw_func *f, nxw_error *err) {
     return nxw_func_call(s, f, NULL, 0, NULL, 0, NULL, err);
 }
 
-nxw_status nxw_instantiate(nxw_store *s, const nxw_module *mod, const nxw_linker *l,
-                           nxw_instance **out, nxw_error *err) {
+nxw_status wr_instance_create(nxw_store *s, const nxw_module *mod, const nxw_linker *l,
+                              nxw_instance **out, nxw_error *err) {
     *out = NULL;
     const wm_module *m = &mod->m;
     nxw_instance *inst = store_alloc(s, sizeof *inst);
@@ -719,6 +766,10 @@ nxw_status nxw_instantiate(nxw_store *s, const nxw_module *mod, const nxw_linker
     }
     for (uint32_t i = 0; i < m->nmemories; i++) {
         const wm_limits *lim = &m->memories[i];
+        if (lim->min > wr_limit_pages(s))
+            return fail(err, NXW_ERR_LIMIT,
+                        "memory limit exceeded: the module needs %u pages (%llu MiB) of initial memory, the limit is %u pages",
+                        lim->min, (unsigned long long)lim->min * PAGE_SIZE >> 20, wr_limit_pages(s));
         nxw_memory *mem = memory_create(s, lim->min, lim->has_max ? lim->max : WM_MAX_PAGES, lim->has_max);
         if (!mem) return fail(err, NXW_ERR_NOMEM, "out of memory for %u pages of memory", lim->min);
         inst->memory = mem;
@@ -740,7 +791,17 @@ nxw_status nxw_instantiate(nxw_store *s, const nxw_module *mod, const nxw_linker
         for (uint32_t k = 0; k < e->count; k++) we->refs[k] = eval_const(inst, &e->init[k]).ref;
     }
     for (uint32_t i = 0; i < m->ndatas; i++) inst->data_len[i] = m->datas[i].len;
+    *out = inst;
+    return NXW_OK;
+}
 
+nxw_status nxw_instantiate(nxw_store *s, const nxw_module *mod, const nxw_linker *l,
+                           nxw_instance **out, nxw_error *err) {
+    *out = NULL;
+    nxw_instance *inst;
+    nxw_status st = wr_instance_create(s, mod, l, &inst, err);
+    if (st) return st;
+    const wm_module *m = &mod->m;
     /* active element segments, then active data segments, in order */
     for (uint32_t i = 0; i < m->nelems; i++) {
         const wm_elem *e = &m->elems[i];
@@ -767,12 +828,15 @@ nxw_status nxw_instantiate(nxw_store *s, const nxw_module *mod, const nxw_linker
             s->trap_message[0] = 0;
             return trap_error(s, NXW_TRAP_MEMORY_OOB, err);
         }
-        if (d->len) memcpy(mem->data + off, d->bytes, d->len);
+        if (d->len) {
+            memcpy(mem->data + off, d->bytes, d->len);
+            wr_mark_dirty(mem, off, d->len);
+        }
         inst->data_len[i] = 0;
     }
     *out = inst;
     if (m->has_start) {
-        nxw_status st = run_start(s, inst->funcs[m->start], err);
+        st = run_start(s, inst->funcs[m->start], err);
         if (st) {
             *out = NULL;
             return st;
@@ -810,9 +874,27 @@ nxw_valtype nxw_func_result_type(const nxw_func *f, uint32_t i) {
     return (nxw_valtype)f->type->types[f->type->nparams + i];
 }
 
+/* Reports how a run (call or resumption) of the store's outermost function ended. */
+static nxw_status finish_run(nxw_store *s, nxw_trap trap, nxw_value *results, int *exit_code,
+                             nxw_error *err) {
+    if (trap == NXW_TRAP_SUSPEND) return NXW_SUSPENDED;
+    const wm_functype *t = s->run_func->type;
+    wc_slot *fp = s->run_fp;
+    s->stack_top = s->stack;
+    s->depth = 0;
+    if (trap != NXW_TRAP_NONE) {
+        if (exit_code) *exit_code = s->exit_code;
+        return trap_error(s, trap, err);
+    }
+    for (uint32_t i = 0; i < t->nresults; i++) results[i] = slot_to_value(t->types[t->nparams + i], fp[i]);
+    return NXW_OK;
+}
+
 nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint32_t nargs,
                          nxw_value *results, uint32_t nresults, int *exit_code, nxw_error *err) {
     const wm_functype *t = f->type;
+    if (s->suspended)
+        return fail(err, NXW_ERR_ARGUMENT, "the store has a suspended run: resume or abandon it first");
     if (nargs != t->nparams)
         return fail(err, NXW_ERR_ARGUMENT, "function takes %u arguments, %u given", t->nparams, nargs);
     if (nresults < t->nresults)
@@ -830,16 +912,25 @@ nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint3
         return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);
     }
     for (uint32_t i = 0; i < nargs; i++) fp[i] = value_to_slot(args[i]);
-    if (!outermost && s->nesting >= WR_MAX_NESTING) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0); /* the real C stack, even under ASan */
+    if (outermost) s->native_base = sp;
+    if (!outermost && (s->nesting >= WR_MAX_NESTING || s->native_base - sp > WR_NATIVE_STACK_BUDGET)) {
         s->trap_func = f;
         s->trap_message[0] = 0;
         return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);
     }
+    if (outermost) {
+        s->run_func = f;
+        s->run_fp = fp;
+        wi_budget_start(s);
+        s->stack_top = fp;
+        return finish_run(s, wi_call(s, f, fp), results, exit_code, err);
+    }
     wc_slot *saved_top = s->stack_top;
     s->stack_top = fp;
-    s->nesting += !outermost;
+    s->nesting++;
     nxw_trap trap = wi_call(s, f, fp);
-    s->nesting -= !outermost;
+    s->nesting--;
     s->stack_top = saved_top;
     if (trap != NXW_TRAP_NONE) {
         if (exit_code) *exit_code = s->exit_code;
@@ -847,4 +938,53 @@ nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint3
     }
     for (uint32_t i = 0; i < t->nresults; i++) results[i] = slot_to_value(t->types[t->nparams + i], fp[i]);
     return NXW_OK;
+}
+
+/* ------------------------------------------------------------------ execution control */
+
+void nxw_store_set_deadline(nxw_store *s, uint64_t deadline_ns) { s->deadline_ns = deadline_ns; }
+
+void nxw_store_set_fuel(nxw_store *s, uint64_t fuel_limit) { s->fuel_limit = fuel_limit; }
+
+void nxw_store_interrupt(nxw_store *s) { atomic_store_explicit(&s->interrupt, 1, memory_order_relaxed); }
+
+void nxw_store_clear_interrupt(nxw_store *s) { atomic_store_explicit(&s->interrupt, 0, memory_order_relaxed); }
+
+bool nxw_store_suspended(const nxw_store *s) { return s->suspended; }
+
+nxw_func *nxw_store_suspended_func(const nxw_store *s) { return s->suspended ? s->susp_host : NULL; }
+
+nxw_status nxw_resume(nxw_store *s, const nxw_value *host_results, uint32_t nhost_results,
+                      nxw_value *results, uint32_t nresults, int *exit_code, nxw_error *err) {
+    if (!s->suspended) return fail(err, NXW_ERR_ARGUMENT, "the store has no suspended run");
+    const wm_functype *ht = s->susp_host->type;
+    if (nhost_results != ht->nresults)
+        return fail(err, NXW_ERR_ARGUMENT, "the suspended host function returns %u results, %u given",
+                    ht->nresults, nhost_results);
+    for (uint32_t i = 0; i < nhost_results; i++)
+        if (host_results[i].type != ht->types[ht->nparams + i])
+            return fail(err, NXW_ERR_ARGUMENT, "host result %u has the wrong type", i);
+    if (nresults < s->run_func->type->nresults)
+        return fail(err, NXW_ERR_ARGUMENT, "the run returns %u results, room for %u given",
+                    s->run_func->type->nresults, nresults);
+    for (uint32_t i = 0; i < nhost_results; i++) s->susp_args[i] = value_to_slot(host_results[i]);
+    s->trap_message[0] = 0;
+    s->exit_code = 0;
+    return finish_run(s, wi_resume(s, NXW_TRAP_NONE), results, exit_code, err);
+}
+
+nxw_status nxw_resume_trap(nxw_store *s, nxw_trap trap, const char *message, nxw_error *err) {
+    if (!s->suspended) return fail(err, NXW_ERR_ARGUMENT, "the store has no suspended run");
+    if (trap == NXW_TRAP_NONE || trap == NXW_TRAP_SUSPEND || (unsigned)trap >= NXW_TRAP__COUNT)
+        trap = NXW_TRAP_HOST;
+    snprintf(s->trap_message, sizeof s->trap_message, "%s", message ? message : "");
+    s->exit_code = 0;
+    return finish_run(s, wi_resume(s, trap), NULL, NULL, err);
+}
+
+void nxw_store_abandon(nxw_store *s) {
+    if (!s->suspended) return;
+    s->suspended = false;
+    s->depth = 0;
+    s->stack_top = s->stack;
 }

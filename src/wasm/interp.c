@@ -16,8 +16,10 @@
 #include "runtime.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ float helpers */
 
@@ -157,6 +159,58 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
     return trap;
 }
 
+/* ------------------------------------------------------------------ budget */
+
+/*
+ * Fuel, deadline and interrupt share one mechanism: the loop keeps a budget of fuel
+ * units in a register and subtracts each charge (loop back-edges, function entries, bulk
+ * operations); when it goes negative, wi_budget_check accounts the chunk, checks for
+ * an interrupt, the deadline and the fuel limit, and grants the next chunk. A chunk of
+ * WI_CHUNK units runs in roughly 10-100 us, which bounds how late a stop is noticed.
+ */
+enum { WI_CHUNK = 10000 };
+
+uint64_t nxw_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE. */
+static nxw_trap stop_requested(nxw_store *s) {
+    if (atomic_load_explicit(&s->interrupt, memory_order_relaxed)) return NXW_TRAP_INTERRUPTED;
+    if (s->deadline_ns && nxw_now_ns() >= s->deadline_ns) return NXW_TRAP_TIMEOUT;
+    return NXW_TRAP_NONE;
+}
+
+static void grant_chunk(nxw_store *s) {
+    int64_t chunk = WI_CHUNK;
+    if (s->fuel_limit) {
+        uint64_t left = s->fuel_limit > s->fuel_base ? s->fuel_limit - s->fuel_base : 0;
+        if (left < (uint64_t)chunk) chunk = (int64_t)left;
+    }
+    s->chunk = s->budget = chunk;
+}
+
+void wi_budget_start(nxw_store *s) {
+    s->fuel_base = 0;
+    grant_chunk(s);
+    /* a pending stop is noticed by the very first charge */
+    if (stop_requested(s)) s->chunk = s->budget = 0;
+}
+
+nxw_trap wi_budget_check(nxw_store *s) {
+    s->fuel_base += (uint64_t)(s->chunk - s->budget);
+    s->chunk = s->budget = 0;
+    nxw_trap t = stop_requested(s);
+    if (t) return t;
+    if (s->fuel_limit && s->fuel_base >= s->fuel_limit) return NXW_TRAP_FUEL;
+    grant_chunk(s);
+    return NXW_TRAP_NONE;
+}
+
+uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64_t)(s->chunk - s->budget); }
+
 /* ------------------------------------------------------------------ the loop */
 
 #define HANDLER(name) L_##name:
@@ -202,12 +256,27 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         pc += 5;                                                                       \
         NEXT();                                                                        \
     }
+/* Records the write of n bytes at ea in the dirty map below mbase (see runtime.h):
+ * the pages of its first and last byte. */
+#define MARK_DIRTY(ea, n)                                                              \
+    do {                                                                               \
+        mbase[-1 - (int64_t)((ea) >> WR_HOST_PAGE_LOG2)] = 1;                          \
+        if ((n) > 1) mbase[-1 - (int64_t)(((ea) + (n) - 1) >> WR_HOST_PAGE_LOG2)] = 1;  \
+    } while (0)
+/* Charges fuel and, when the budget runs out, checks the stop conditions before going
+ * on at pc. */
+#define CHARGE(cost)                                                                   \
+    do {                                                                               \
+        budget -= (int64_t)(cost);                                                     \
+        if (__builtin_expect(budget < 0, 0)) goto out_of_budget;                       \
+    } while (0)
 #define STORE(NAME, T, FIELD)                                                          \
     HANDLER(NAME) {                                                                    \
         uint64_t ea = (uint64_t)fp[pc[1].u32].u32 + pc[3].u32;                         \
         if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
         T v = (T)fp[pc[2].u32].FIELD;                                                  \
         memcpy(mbase + ea, &v, sizeof(T));                                             \
+        MARK_DIRTY(ea, sizeof(T));                                                     \
         pc += 4;                                                                       \
         NEXT();                                                                        \
     }                                                                                  \
@@ -216,6 +285,7 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
         T v = (T)fp[pc[3].u32].FIELD;                                                  \
         memcpy(mbase + ea, &v, sizeof(T));                                             \
+        MARK_DIRTY(ea, sizeof(T));                                                     \
         pc += 5;                                                                       \
         NEXT();                                                                        \
     }
@@ -225,6 +295,16 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
             pc = &pc[3] + pc[3].i32;                                                   \
         else                                                                           \
             pc += 4;                                                                   \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_BACK) {                                                             \
+        if (fp[pc[1].u32].FIELD OP fp[pc[2].u32].FIELD) {                              \
+            uint32_t cost = pc[4].u32;                                                 \
+            pc = &pc[3] + pc[3].i32;                                                   \
+            CHARGE(cost);                                                              \
+        } else {                                                                       \
+            pc += 5;                                                                   \
+        }                                                                              \
         NEXT();                                                                        \
     }
 #define FMEM(NAME, OP)                                                                 \
@@ -253,17 +333,25 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         msize = m_ ? m_->size : 0;                                                     \
     } while (0)
 
-static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
+/*
+ * Runs `entry` with its frame at entry_fp until it returns, traps or suspends. With
+ * entry NULL it continues the store's suspended run instead, raising `resume_trap` at
+ * the suspended call site when it is not NXW_TRAP_NONE. With handlers_out non-NULL it
+ * only reports the handler table.
+ */
+static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp, nxw_trap resume_trap,
                     const void *const **handlers_out) {
     static const void *const handlers[WC__COUNT] = {
 #define LABEL_CONTROL(name) &&L_##name,
 #define LABEL_OP(name, ...) &&L_##name,
 #define LABEL_ADDR(name, ...) &&L_##name##_ADDR,
 #define LABEL_FMEM(name, ...) &&L_##name##_M, &&L_##name##_MA,
-        WC_CONTROL_OPS(LABEL_CONTROL) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
+#define LABEL_BACK(name) &&L_##name##_BACK,
+        WC_CONTROL_OPS(LABEL_CONTROL) WC_BACK_OPS(LABEL_BACK) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
         WC_STORE_OPS(LABEL_ADDR) WC_FMEM_OPS(LABEL_FMEM)
         WC_NUMERIC_OPS(LABEL_OP)
 #undef LABEL_FMEM
+#undef LABEL_BACK
 #undef LABEL_ADDR
 #undef LABEL_CONTROL
 #undef LABEL_OP
@@ -274,6 +362,7 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
     }
 
     nxw_trap trap = NXW_TRAP_NONE;
+    int64_t budget = s->budget; /* synced with s->budget whenever control leaves */
     nxw_func *func = entry;
     nxw_instance *inst = NULL; /* forces the first LOAD_MEMORY */
     wc_slot *fp = entry_fp;
@@ -287,6 +376,17 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp,
     uint64_t msize = 0;
     nxw_func *callee;
     wc_slot *args;
+
+    if (!entry) { /* resume: the frames are in place, pc is past the host call */
+        func = s->susp_func;
+        fp = s->susp_fp;
+        pc = s->susp_pc;
+        s->suspended = false;
+        inst = func->inst;
+        LOAD_MEMORY();
+        if (resume_trap) TRAP(resume_trap);
+        NEXT();
+    }
 
     /* the entry frame: returning from it ends the loop */
     if (fsp >= fend || fp + func->code->frame_slots > stack_end) {
@@ -306,15 +406,44 @@ enter: {
         LOAD_MEMORY();
     }
     pc = code->cells;
+    CHARGE(code->entry_cost);
     NEXT();
 }
+
+out_of_budget:
+    /* pc is where execution goes on */
+    s->budget = budget;
+    trap = wi_budget_check(s);
+    budget = s->budget;
+    if (trap) goto trapped;
+    NEXT();
 
 do_call:
     /* callee and args are set; pc points past the call instruction */
     if (callee->host) {
         s->depth = (uint32_t)(fsp - s->frames);
+        s->budget = budget;
         trap = call_host(s, callee, inst, args, fp + func->code->frame_slots);
+        budget = s->budget;
+        if (trap == NXW_TRAP_SUSPEND) {
+            if (s->nesting) {
+                snprintf(s->trap_message, sizeof s->trap_message,
+                         "host function cannot suspend: wasm is nested in a host call");
+                TRAP(NXW_TRAP_HOST);
+            }
+            s->suspended = true;
+            s->susp_pc = pc;
+            s->susp_fp = fp;
+            s->susp_func = func;
+            s->susp_host = callee;
+            s->susp_args = args;
+            return NXW_TRAP_SUSPEND; /* frames stay; s->depth counts them */
+        }
         if (trap) goto trapped;
+        if (s->deadline_ns || atomic_load_explicit(&s->interrupt, memory_order_relaxed)) {
+            trap = stop_requested(s);
+            if (trap) goto trapped;
+        }
         LOAD_MEMORY(); /* the host may have grown memory */
         NEXT();
     } else {
@@ -331,6 +460,39 @@ do_call:
     HANDLER(UNREACHABLE) TRAP(NXW_TRAP_UNREACHABLE);
     HANDLER(BR) {
         pc = &pc[1] + pc[1].i32;
+        NEXT();
+    }
+    HANDLER(BR_BACK) {
+        uint32_t cost = pc[2].u32;
+        pc = &pc[1] + pc[1].i32;
+        CHARGE(cost);
+        NEXT();
+    }
+    HANDLER(BR_IF_BACK) {
+        if (fp[pc[1].u32].i32) {
+            uint32_t cost = pc[3].u32;
+            pc = &pc[2] + pc[2].i32;
+            CHARGE(cost);
+        } else {
+            pc += 4;
+        }
+        NEXT();
+    }
+    HANDLER(BR_UNLESS_BACK) {
+        if (!fp[pc[1].u32].i32) {
+            uint32_t cost = pc[3].u32;
+            pc = &pc[2] + pc[2].i32;
+            CHARGE(cost);
+        } else {
+            pc += 4;
+        }
+        NEXT();
+    }
+    HANDLER(BR_TABLE_BACK) {
+        uint32_t i = fp[pc[1].u32].u32, n = pc[2].u32, cost = pc[3].u32;
+        const wc_cell *cell = &pc[4 + (i < n ? i : n)];
+        pc = cell + cell->i32;
+        CHARGE(cost);
         NEXT();
     }
     HANDLER(BR_IF) {
@@ -358,6 +520,7 @@ do_call:
         wi_frame *fr = --fsp;
         if (!fr->ret_pc) { /* results are in entry_fp[0..) */
             s->depth = (uint32_t)(fsp - s->frames);
+            s->budget = budget;
             return NXW_TRAP_NONE;
         }
         wc_slot *dst = fr->fp + fr->ret_pc[-1].u32;
@@ -452,6 +615,7 @@ do_call:
         void *v = fp[pc[3].u32].ref;
         if (i + n > t->size) TRAP(NXW_TRAP_TABLE_OOB);
         for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+        budget -= (int64_t)(n >> 3);
         pc += 5;
         NEXT();
     }
@@ -460,6 +624,7 @@ do_call:
         uint64_t d = fp[pc[3].u32].u32, sidx = fp[pc[4].u32].u32, n = fp[pc[5].u32].u32;
         if (d + n > td->size || sidx + n > ts->size) TRAP(NXW_TRAP_TABLE_OOB);
         if (n) memmove(td->elems + d, ts->elems + sidx, n * sizeof(void *));
+        budget -= (int64_t)(n >> 3);
         pc += 6;
         NEXT();
     }
@@ -469,6 +634,7 @@ do_call:
         uint64_t d = fp[pc[3].u32].u32, sidx = fp[pc[4].u32].u32, n = fp[pc[5].u32].u32;
         if (d + n > t->size || sidx + n > e->count) TRAP(NXW_TRAP_TABLE_OOB);
         if (n) memcpy(t->elems + d, e->refs + sidx, n * sizeof(void *));
+        budget -= (int64_t)(n >> 3);
         pc += 6;
         NEXT();
     }
@@ -501,14 +667,22 @@ do_call:
     HANDLER(MEMORY_COPY) {
         uint64_t d = fp[pc[1].u32].u32, sa = fp[pc[2].u32].u32, n = fp[pc[3].u32].u32;
         if (d + n > msize || sa + n > msize) TRAP(NXW_TRAP_MEMORY_OOB);
-        if (n) memmove(mbase + d, mbase + sa, n);
+        if (n) {
+            memmove(mbase + d, mbase + sa, n);
+            wr_mark_dirty(inst->memory, d, n);
+            budget -= (int64_t)(n >> 6);
+        }
         pc += 4;
         NEXT();
     }
     HANDLER(MEMORY_FILL) {
         uint64_t d = fp[pc[1].u32].u32, n = fp[pc[3].u32].u32;
         if (d + n > msize) TRAP(NXW_TRAP_MEMORY_OOB);
-        if (n) memset(mbase + d, (int)(fp[pc[2].u32].u32 & 0xFF), n);
+        if (n) {
+            memset(mbase + d, (int)(fp[pc[2].u32].u32 & 0xFF), n);
+            wr_mark_dirty(inst->memory, d, n);
+            budget -= (int64_t)(n >> 6);
+        }
         pc += 4;
         NEXT();
     }
@@ -516,7 +690,11 @@ do_call:
         uint32_t k = pc[1].u32;
         uint64_t d = fp[pc[2].u32].u32, sa = fp[pc[3].u32].u32, n = fp[pc[4].u32].u32;
         if (d + n > msize || sa + n > inst->data_len[k]) TRAP(NXW_TRAP_MEMORY_OOB);
-        if (n) memcpy(mbase + d, inst->module->m.datas[k].bytes + sa, n);
+        if (n) {
+            memcpy(mbase + d, inst->module->m.datas[k].bytes + sa, n);
+            wr_mark_dirty(inst->memory, d, n);
+            budget -= (int64_t)(n >> 6);
+        }
         pc += 5;
         NEXT();
     }
@@ -777,6 +955,7 @@ do_call:
     UN(I64_TRUNC_SAT_F64_U, f64, u64, sat_u64(a))
 
 trapped:
+    s->budget = budget;
     s->trap_func = func;
     /* unwind every frame of this loop (the entry frame included) */
     while (fsp > s->frames) {
@@ -789,7 +968,7 @@ trapped:
 
 const void *const *wi_handlers(void) {
     const void *const *h = NULL;
-    run(NULL, NULL, NULL, &h);
+    run(NULL, NULL, NULL, NXW_TRAP_NONE, &h);
     return h;
 }
 
@@ -802,7 +981,14 @@ nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
         s->depth++;
         nxw_trap t = call_host(s, f, NULL, fp, NULL);
         s->depth--;
+        if (t == NXW_TRAP_SUSPEND) {
+            snprintf(s->trap_message, sizeof s->trap_message,
+                     "host function cannot suspend: it was called directly, not from wasm");
+            t = NXW_TRAP_HOST;
+        }
         return t;
     }
-    return run(s, f, fp, NULL);
+    return run(s, f, fp, NXW_TRAP_NONE, NULL);
 }
+
+nxw_trap wi_resume(nxw_store *s, nxw_trap trap) { return run(s, NULL, NULL, trap, NULL); }

@@ -12,6 +12,8 @@
 #include "code.h"
 #include "module.h"
 
+#include <stdatomic.h>
+
 struct nxw_module {
     wm_module m;
 };
@@ -28,14 +30,39 @@ struct nxw_func {
     wm_functype host_type;  /* owned storage of a host function's type */
 };
 
+/*
+ * A linear memory. Its address range is reserved once for the most it may ever hold
+ * (max_pages, bounded by the store's memory limit), so `data` never moves: growing only
+ * makes more of the reservation accessible. Just below `data` lies the dirty map, one
+ * byte per 4 KiB host page, stored backwards: the byte of page p is data[-1 - p]. Every
+ * write by the interpreter or the host accessors sets it, which lets a reset restore
+ * only the pages a run wrote (snapshot.c).
+ */
 struct nxw_memory {
     char kind_tag;      /* 'M' (first member, shared with nxw_table's 'T') */
     uint8_t *data;
     uint64_t size;      /* bytes = pages * 64 KiB */
     uint32_t pages;
-    uint32_t max_pages; /* never above WM_MAX_PAGES */
+    uint32_t max_pages; /* never above WM_MAX_PAGES, nor the store's memory limit */
     bool has_max;       /* the maximum was declared (matters for import matching) */
+    bool grow_refused;  /* a grow failed since creation or the last reset */
+    uint32_t declared_max; /* the module's maximum (or WM_MAX_PAGES) for import matching */
+    uint32_t peak_pages;   /* most pages since creation or the last reset */
+    uint32_t accessible_pages; /* pages made readable/writable in the reservation */
+    uint8_t *map;       /* start of the reservation (dirty map, then data) */
+    size_t map_len;     /* bytes reserved in all */
+    size_t dirty_len;   /* bytes of dirty map below data (page aligned) */
 };
+
+enum {
+    WR_HOST_PAGE_LOG2 = 12, /* dirty-tracking granularity: 4 KiB */
+};
+
+/* Marks [addr, addr+len) of mem written (len > 0, range in bounds). */
+static inline void wr_mark_dirty(nxw_memory *mem, uint64_t addr, uint64_t len) {
+    uint64_t first = addr >> WR_HOST_PAGE_LOG2, last = (addr + len - 1) >> WR_HOST_PAGE_LOG2;
+    for (uint64_t p = first; p <= last; p++) mem->data[-1 - (int64_t)p] = 1;
+}
 
 struct nxw_table {
     char kind_tag;  /* 'T' */
@@ -60,6 +87,7 @@ typedef struct wr_elem {
 
 struct nxw_instance {
     nxw_store *store;
+    struct nxw_snapshot *snapshot; /* the snapshot it was made from (a reference) or NULL */
     const nxw_module *module;
     nxw_func **funcs;      /* function index space */
     nxw_table **tables;
@@ -83,9 +111,28 @@ struct nxw_store {
     size_t nobjects, cap_objects;
     void **growables;    /* memories and tables, whose buffers are freed separately */
     size_t ngrowables, cap_growables;
+    struct nxw_snapshot **snapshots; /* references held by instances made from snapshots */
+    size_t nsnapshots, cap_snapshots;
     wm_functype *sigs;   /* interned signatures (owned type arrays) */
     uint32_t nsigs, cap_sigs;
     nxw_limits limits;
+    /* execution budget: `budget` counts down fuel units to the next check (interp.c);
+     * fuel_base is the fuel the run consumed before the current chunk of `chunk` units */
+    int64_t budget;
+    int64_t chunk;
+    uint64_t fuel_base;
+    uint64_t fuel_limit;   /* 0 = unlimited */
+    uint64_t deadline_ns;  /* 0 = none */
+    atomic_int interrupt;  /* set from any thread by nxw_store_interrupt */
+    /* a suspended run: where to continue and where the host call's results go */
+    bool suspended;
+    const wc_cell *susp_pc;
+    wc_slot *susp_fp;
+    nxw_func *susp_func;     /* the function whose code was running */
+    nxw_func *susp_host;     /* the host function that suspended */
+    wc_slot *susp_args;      /* its argument/result slots */
+    nxw_func *run_func;      /* the function the outermost nxw_func_call called */
+    wc_slot *run_fp;         /* where that call's results land */
     wc_slot *stack;      /* value stack */
     size_t stack_slots;
     wc_slot *stack_top;  /* first free slot (nested calls from host functions start here) */
@@ -93,23 +140,55 @@ struct nxw_store {
     uint32_t max_frames;
     uint32_t depth;      /* frames in use */
     uint32_t nesting;    /* wasm -> host -> wasm re-entries in progress (C recursion) */
+    uintptr_t native_base; /* C stack address at the outermost nxw_func_call */
     /* filled by the interpreter on a trap */
     nxw_func *trap_func;
     char trap_message[256];
     int exit_code;
 };
 
-/* Bound on wasm -> host -> wasm re-entry: each level recurses on the C stack. */
-enum { WR_MAX_NESTING = 128 };
+/* Bounds on wasm -> host -> wasm re-entry, which recurses on the C stack: levels, and
+ * bytes of C stack used below the outermost call (the host functions' own frames
+ * included), so deep re-entry traps "call stack exhausted" long before a thread stack
+ * of 2 MiB or more could overflow, whatever the build's frame sizes. */
+enum { WR_MAX_NESTING = 128, WR_NATIVE_STACK_BUDGET = 1 << 20 };
 
 /* Interns a signature in the store; returns its id or UINT32_MAX when out of memory. */
 uint32_t wr_intern_sig(nxw_store *s, const wm_functype *t);
 
 /* Runs function f with arguments in fp[0..nparams); results land in fp[0..nresults).
- * fp must lie inside the store's stack. Returns NXW_TRAP_NONE or the trap. */
+ * fp must lie inside the store's stack. Returns NXW_TRAP_NONE, the trap, or
+ * NXW_TRAP_SUSPEND when a host function suspended the run (state kept in the store). */
 nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp);
 
-/* Grows memory by delta pages; returns the old page count or -1. */
+/* Continues the store's suspended run (the host call's results already written to
+ * s->susp_args, or `trap` to raise at the call site). Returns like wi_call. */
+nxw_trap wi_resume(nxw_store *s, nxw_trap trap);
+
+/* Starts the fuel accounting of a new outermost run. */
+void wi_budget_start(nxw_store *s);
+
+/* Called when the budget ran out: accounts the fuel, checks interrupt, deadline and
+ * fuel limit, and refills the budget. Returns the trap to raise or NXW_TRAP_NONE. */
+nxw_trap wi_budget_check(nxw_store *s);
+
+/* Creates an instance of mod in s with its imports resolved and its own objects
+ * created and initialized (globals, segment instances), but no active segment applied
+ * and no start function run: the first half of nxw_instantiate. */
+nxw_status wr_instance_create(nxw_store *s, const nxw_module *mod, const nxw_linker *l,
+                              nxw_instance **out, nxw_error *err);
+
+/* Drops the store's snapshot references (snapshot.c; called by nxw_store_free). */
+void wr_store_release_snapshots(nxw_store *s);
+
+/* Pages of memory the store's limit allows (WM_MAX_PAGES without a limit). */
+uint32_t wr_limit_pages(const nxw_store *s);
+
+/* Makes the first `pages` pages of mem's reservation readable and writable. */
+bool wr_memory_make_accessible(nxw_memory *mem, uint32_t pages);
+
+/* Grows memory by delta pages; returns the old page count or -1 (and records the
+ * refusal). */
 int32_t wr_memory_grow(nxw_memory *mem, uint32_t delta);
 /* Grows a table by delta elements set to init; returns the old size or -1. */
 int32_t wr_table_grow(nxw_table *t, uint32_t delta, void *init);

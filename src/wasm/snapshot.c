@@ -20,7 +20,6 @@
 #include "runtime.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,24 +61,8 @@ struct nxw_snapshot {
     uint32_t *data_len;
 };
 
-static nxw_status sn_fail(nxw_error *err, nxw_status st, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static nxw_status sn_fail(nxw_error *err, nxw_status st, const char *fmt, ...) {
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = st;
-        err->offset = SIZE_MAX;
-        err->func_index = UINT32_MAX;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
+/* Fills err (when non-NULL) and returns st; snapshot errors have no module offset. */
+#define sn_fail(err, st, ...) wm_fail((err), (st), SIZE_MAX, __VA_ARGS__)
 
 static bool owns_memory(const wm_module *m) { return m->nmemories > 0; }
 

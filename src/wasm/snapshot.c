@@ -357,8 +357,8 @@ nxw_status nxw_snapshot_instantiate(nxw_store *s, nxw_snapshot *snap, const nxw_
     const wm_module *m = &snap->module->m;
     if (snap->has_memory && snap->mem_pages > wr_limit_pages(s))
         return sn_fail(err, NXW_ERR_LIMIT,
-                       "memory limit exceeded: the snapshot holds %u pages (%llu MiB), the limit is %u pages",
-                       snap->mem_pages, (unsigned long long)snap->mem_bytes >> 20, wr_limit_pages(s));
+                       "memory limit exceeded: the snapshot holds %u pages (%llu KiB), the limit allows %u pages",
+                       snap->mem_pages, (unsigned long long)snap->mem_bytes >> 10, wr_limit_pages(s));
     nxw_instance *inst;
     nxw_status st = wr_instance_create(s, snap->module, l, &inst, err);
     if (st) return st;

@@ -2,7 +2,9 @@
 # test.sh — sets up, then builds and runs every test twice: a warnings-as-errors
 # release build (gcc), and an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (clang-19). Tests: cmocka unit tests, the official spec testsuite (from
-# NEXUS_SPEC_DIR, default ../shared/wasm-spec) and CLI tests of `nexus wasm`.
+# NEXUS_SPEC_DIR, default ../shared/wasm-spec) and CLI tests of `nexus wasm`. The
+# unit tests that use threads also run under ThreadSanitizer. In CI (CI=true) or when
+# NEXUS_FUZZ_SECONDS is set, then fuzzes (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -22,3 +24,14 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j"$jobs")
+
+echo "== thread sanitizer build (threaded unit tests)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
+      -DNEXUS_WERROR=ON -DNEXUS_TSAN=ON -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
+cmake --build build-tsan -j"$jobs" --target test_control >/dev/null
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R wasm_test_control)
+
+if [ "${CI:-}" = true ] || [ -n "${NEXUS_FUZZ_SECONDS:-}" ]; then
+    echo "== fuzzing"
+    scripts/fuzz.sh "${NEXUS_FUZZ_SECONDS:-25}"
+fi

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +24,28 @@
 /* Exit statuses of `nexus wasm` (besides the module's own). */
 enum {
     NX_CLI_EXIT_OK = 0,
-    NX_CLI_EXIT_LOAD = 1,   /* unreadable, malformed, invalid or unlinkable module */
-    NX_CLI_EXIT_USAGE = 2,  /* bad command line */
-    NX_CLI_EXIT_TRAP = 134, /* the module trapped (as a native abort) */
-    NX_CLI_CONTINUE = -1,   /* internal: no exit status yet, go on */
+    NX_CLI_EXIT_LOAD = 1,          /* unreadable, malformed, invalid or unlinkable module */
+    NX_CLI_EXIT_USAGE = 2,         /* bad command line */
+    NX_CLI_EXIT_TIMEOUT = 124,     /* --timeout-ms expired (as coreutils `timeout`) */
+    NX_CLI_EXIT_MEMORY_LIMIT = 125, /* --memory-limit-mb: initial memory above it, or a
+                                       memory.grow refused at it, then a failure */
+    NX_CLI_EXIT_FUEL = 126,        /* --fuel exhausted */
+    NX_CLI_EXIT_TRAP = 134,        /* the module trapped (as a native abort) */
+    NX_CLI_CONTINUE = -1,          /* internal: no exit status yet, go on */
 };
+
+/* Ranges of the limit options' values. */
+#define NX_CLI_MAX_TIMEOUT_MS UINT64_C(2147483647)  /* about 24.8 days */
+#define NX_CLI_MAX_MEMORY_MB UINT64_C(4096)         /* 4 GiB, all a 32-bit memory can address */
+#define NX_CLI_MIN_STACK_KB UINT64_C(16)
+#define NX_CLI_MAX_STACK_KB UINT64_C(1048576)       /* 1 GiB */
 
 static void nx_cli_print_usage(FILE *out) {
     fputs("usage: nexus <command> [arguments]\n"
           "\n"
           "commands:\n"
-          "  wasm [--env K=V]... [--invoke NAME] MODULE.wasm [ARGS...]\n"
+          "  wasm [--env K=V]... [--invoke NAME] [--timeout-ms N] [--memory-limit-mb N]\n"
+          "       [--stack-limit-kb N] [--fuel N] [--print-fuel] MODULE.wasm [ARGS...]\n"
           "                     run a WebAssembly module with WASI preview1\n"
           "  spectest FILE.json...\n"
           "                     run spec testsuite scripts converted by wast2json\n"
@@ -50,25 +62,48 @@ static void nx_cli_print_usage(FILE *out) {
           "                 arguments: i32/i64 in decimal or 0x hex, f32/f64 as C float\n"
           "                 literals (nan, inf allowed), references as `null`; prints\n"
           "                 each result on its own line\n"
+          "  --timeout-ms N       stop the run (instantiation, start function and\n"
+          "                       `_start` or --invoke) after N ms of wall-clock time,\n"
+          "                       1..2147483647; a blocking read of stdin is not cut short\n"
+          "  --memory-limit-mb N  linear memory may not exceed N MiB, 1..4096\n"
+          "  --stack-limit-kb N   the engine's call stack (frames and values) has N KiB,\n"
+          "                       16..1048576 (default 1024)\n"
+          "  --fuel N             stop the run after about N executed instructions,\n"
+          "                       1..18446744073709551615 (one budget for the whole run)\n"
+          "  --print-fuel         print `fuel: N`, the fuel the run used, on stderr at\n"
+          "                       the end\n"
           "  exit status:\n"
           "    0, or the module's status   `_start` returned, or the module called\n"
           "                                proc_exit(status) (low 8 bits)\n"
           "    1                           the module cannot be read, decoded,\n"
           "                                validated or linked, or has no `_start`\n"
-          "    2                           usage error (bad option, unknown export,\n"
-          "                                wrong argument count or value)\n"
-          "    134                         the module trapped\n",
+          "    2                           usage error (bad option or option value,\n"
+          "                                unknown export, wrong argument count or value)\n"
+          "    124                         --timeout-ms expired\n"
+          "    125                         --memory-limit-mb: the module's initial memory\n"
+          "                                is above the limit; or a memory.grow was\n"
+          "                                refused at the limit and the module then\n"
+          "                                trapped or exited with a non-zero status\n"
+          "    126                         --fuel exhausted\n"
+          "    134                         the module trapped (including call stack\n"
+          "                                exhausted)\n"
+          "  A module may exit with these numbers itself; the line on stderr tells.\n",
           out);
 }
 
 /* ---------------------------------------------------------------- nexus wasm: options */
 
 typedef struct nx_cli_wasm_options {
-    char **env;              /* the --env values, KEY=VALUE */
+    char **env;               /* the --env values, KEY=VALUE */
     int nenv;
-    const char *invoke;      /* --invoke NAME, or NULL for `_start` */
-    const char *module_path; /* MODULE.wasm */
-    char **args;             /* ARGS... (argv after MODULE.wasm) */
+    const char *invoke;       /* --invoke NAME, or NULL for `_start` */
+    uint64_t timeout_ms;      /* --timeout-ms, 0 = none */
+    uint64_t memory_limit_mb; /* --memory-limit-mb, 0 = none */
+    uint64_t stack_limit_kb;  /* --stack-limit-kb, 0 = the engine's default */
+    uint64_t fuel;            /* --fuel, 0 = unlimited */
+    bool print_fuel;          /* --print-fuel */
+    const char *module_path;  /* MODULE.wasm */
+    char **args;              /* ARGS... (argv after MODULE.wasm) */
     int nargs;
 } nx_cli_wasm_options;
 
@@ -76,7 +111,27 @@ typedef enum nx_cli_parse_result {
     NX_CLI_PARSED,
     NX_CLI_PARSED_HELP,
     NX_CLI_PARSE_ERROR,
+    NX_CLI_NOT_THIS_OPTION, /* internal: try the next kind of option */
 } nx_cli_parse_result;
+
+/* An option with a whole-number value in [min, max], stored in the uint64_t at `field`
+ * of nx_cli_wasm_options. */
+typedef struct nx_cli_number_option {
+    const char *name;
+    const char *unit; /* " of milliseconds", ... ("" when the number has none) */
+    uint64_t min, max;
+    size_t field;     /* offsetof(nx_cli_wasm_options, ...) */
+} nx_cli_number_option;
+
+static const nx_cli_number_option nx_cli_number_options[] = {
+    {"--timeout-ms", " of milliseconds", 1, NX_CLI_MAX_TIMEOUT_MS,
+     offsetof(nx_cli_wasm_options, timeout_ms)},
+    {"--memory-limit-mb", " of MiB", 1, NX_CLI_MAX_MEMORY_MB,
+     offsetof(nx_cli_wasm_options, memory_limit_mb)},
+    {"--stack-limit-kb", " of KiB", NX_CLI_MIN_STACK_KB, NX_CLI_MAX_STACK_KB,
+     offsetof(nx_cli_wasm_options, stack_limit_kb)},
+    {"--fuel", "", 1, UINT64_MAX, offsetof(nx_cli_wasm_options, fuel)},
+};
 
 static bool nx_cli_is_env_entry(const char *text) {
     const char *eq = strchr(text, '=');
@@ -99,6 +154,96 @@ static const char *nx_cli_option_value(int argc, char **argv, int *i, const char
     return argv[++*i];
 }
 
+/* Parses a decimal whole number in [min, max]: digits only (no sign, space or suffix). */
+static bool nx_cli_parse_whole_number(const char *text, uint64_t min, uint64_t max,
+                                      uint64_t *out) {
+    for (const char *p = text; *p; p++)
+        if (!isdigit((unsigned char)*p)) return false;
+    if (text[0] == '\0') return false;
+    errno = 0;
+    unsigned long long v = strtoull(text, NULL, 10);
+    if (errno == ERANGE || v < min || v > max) return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* Parses argv[*i] when it is one of nx_cli_number_options. */
+static nx_cli_parse_result nx_cli_parse_number_option(int argc, char **argv, int *i,
+                                                      nx_cli_wasm_options *opt, bool *missing) {
+    size_t count = sizeof nx_cli_number_options / sizeof nx_cli_number_options[0];
+    for (size_t k = 0; k < count; k++) {
+        const nx_cli_number_option *o = &nx_cli_number_options[k];
+        const char *value = nx_cli_option_value(argc, argv, i, o->name, missing);
+        if (*missing) return NX_CLI_NOT_THIS_OPTION;
+        if (!value) continue;
+        uint64_t *field = (uint64_t *)((char *)opt + o->field);
+        if (nx_cli_parse_whole_number(value, o->min, o->max, field)) return NX_CLI_PARSED;
+        fprintf(stderr,
+                "nexus wasm: %s expects a whole number%s from %" PRIu64 " to %" PRIu64
+                ", got '%s'\n",
+                o->name, o->unit, o->min, o->max, value);
+        return NX_CLI_PARSE_ERROR;
+    }
+    return NX_CLI_NOT_THIS_OPTION;
+}
+
+/* Parses argv[*i] when it is --print-fuel (a flag: it takes no value). */
+static nx_cli_parse_result nx_cli_parse_flag_option(char **argv, int *i,
+                                                    nx_cli_wasm_options *opt) {
+    static const char name[] = "--print-fuel";
+    if (strncmp(argv[*i], name, sizeof name - 1) != 0) return NX_CLI_NOT_THIS_OPTION;
+    char next = argv[*i][sizeof name - 1];
+    if (next == '=') {
+        fprintf(stderr, "nexus wasm: %s takes no value\n", name);
+        return NX_CLI_PARSE_ERROR;
+    }
+    if (next != '\0') return NX_CLI_NOT_THIS_OPTION;
+    opt->print_fuel = true;
+    return NX_CLI_PARSED;
+}
+
+/* Parses argv[*i] when it is --env or --invoke. */
+static nx_cli_parse_result nx_cli_parse_name_option(int argc, char **argv, int *i,
+                                                    nx_cli_wasm_options *opt, bool *missing) {
+    const char *value;
+    if ((value = nx_cli_option_value(argc, argv, i, "--env", missing))) {
+        if (!nx_cli_is_env_entry(value)) {
+            fprintf(stderr, "nexus wasm: --env expects KEY=VALUE, got '%s'\n", value);
+            return NX_CLI_PARSE_ERROR;
+        }
+        opt->env[opt->nenv++] = (char *)value;
+        return NX_CLI_PARSED;
+    }
+    if (*missing) return NX_CLI_NOT_THIS_OPTION;
+    if ((value = nx_cli_option_value(argc, argv, i, "--invoke", missing))) {
+        if (value[0] == '\0') {
+            fprintf(stderr, "nexus wasm: --invoke expects an export name\n");
+            return NX_CLI_PARSE_ERROR;
+        }
+        opt->invoke = value;
+        return NX_CLI_PARSED;
+    }
+    return NX_CLI_NOT_THIS_OPTION;
+}
+
+/* Parses the option at argv[*i] (advancing *i past a separate value). */
+static nx_cli_parse_result nx_cli_parse_option(int argc, char **argv, int *i,
+                                               nx_cli_wasm_options *opt) {
+    if (strcmp(argv[*i], "-h") == 0 || strcmp(argv[*i], "--help") == 0)
+        return NX_CLI_PARSED_HELP;
+    bool missing = false;
+    nx_cli_parse_result r = nx_cli_parse_name_option(argc, argv, i, opt, &missing);
+    if (r == NX_CLI_NOT_THIS_OPTION && !missing)
+        r = nx_cli_parse_number_option(argc, argv, i, opt, &missing);
+    if (r == NX_CLI_NOT_THIS_OPTION && !missing) r = nx_cli_parse_flag_option(argv, i, opt);
+    if (r != NX_CLI_NOT_THIS_OPTION) return r;
+    if (missing)
+        fprintf(stderr, "nexus wasm: option %s needs a value\n", argv[*i]);
+    else
+        fprintf(stderr, "nexus wasm: unknown option '%s'\n", argv[*i]);
+    return NX_CLI_PARSE_ERROR;
+}
+
 /* Parses `nexus wasm` arguments (argv[0] is "wasm"). The option values point into
  * argv; opt->env must be freed by the caller. */
 static nx_cli_parse_result nx_cli_parse_wasm_options(int argc, char **argv,
@@ -111,32 +256,12 @@ static nx_cli_parse_result nx_cli_parse_wasm_options(int argc, char **argv,
     }
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-        bool missing = false;
-        const char *value;
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            return NX_CLI_PARSED_HELP;
-        } else if ((value = nx_cli_option_value(argc, argv, &i, "--env", &missing))) {
-            if (!nx_cli_is_env_entry(value)) {
-                fprintf(stderr, "nexus wasm: --env expects KEY=VALUE, got '%s'\n", value);
-                return NX_CLI_PARSE_ERROR;
-            }
-            opt->env[opt->nenv++] = (char *)value;
-        } else if ((value = nx_cli_option_value(argc, argv, &i, "--invoke", &missing))) {
-            if (value[0] == '\0') {
-                fprintf(stderr, "nexus wasm: --invoke expects an export name\n");
-                return NX_CLI_PARSE_ERROR;
-            }
-            opt->invoke = value;
-        } else if (missing) {
-            fprintf(stderr, "nexus wasm: option %s needs a value\n", argv[i]);
-            return NX_CLI_PARSE_ERROR;
-        } else {
-            fprintf(stderr, "nexus wasm: unknown option '%s'\n", argv[i]);
-            return NX_CLI_PARSE_ERROR;
         }
+        nx_cli_parse_result r = nx_cli_parse_option(argc, argv, &i, opt);
+        if (r != NX_CLI_PARSED) return r;
     }
     if (i >= argc) {
         fprintf(stderr, "nexus wasm: missing MODULE.wasm\n");
@@ -187,14 +312,17 @@ static bool nx_cli_read_file(const char *path, uint8_t **out, size_t *out_len) {
     return true;
 }
 
-/* Everything `nexus wasm` creates, freed by nx_cli_wasm_run_free. */
+/* Everything `nexus wasm` creates, freed by nx_cli_wasm_run_free, and what the run used. */
 typedef struct nx_cli_wasm_run {
+    const nx_cli_wasm_options *opt;
     const char *module_path;
     nxw_module *module;
     nxw_store *store;
     nxw_linker *linker;
     nx_wasi *wasi;
     nxw_instance *instance;
+    bool started;       /* instantiation was attempted: module code may have run */
+    uint64_t fuel_used; /* fuel of every call so far, the start function's included */
 } nx_cli_wasm_run;
 
 static void nx_cli_wasm_run_free(nx_cli_wasm_run *run) {
@@ -208,27 +336,155 @@ static const char *nx_cli_error_text(nxw_status status, const nxw_error *err) {
     return err->message[0] ? err->message : nxw_status_message(status);
 }
 
-/* Exit status for a failed instantiation or call: the guest's exit status, a trap (134)
- * or a load/link error (1), with its line on stderr. */
+/* ---------------------------------------------------------------- nexus wasm: limits */
+
+/* Applies --memory-limit-mb and --stack-limit-kb (0: the engine's defaults). */
+static void nx_cli_apply_limits(const nx_cli_wasm_run *run) {
+    nxw_limits limits = {
+        .stack_bytes = (size_t)(run->opt->stack_limit_kb * 1024),
+        .memory_bytes = run->opt->memory_limit_mb << 20,
+    };
+    nxw_store_set_limits(run->store, &limits);
+}
+
+/* Starts the --timeout-ms clock: one deadline for instantiation and every call. */
+static void nx_cli_start_timeout(const nx_cli_wasm_run *run) {
+    uint64_t ms = run->opt->timeout_ms;
+    if (ms) nxw_store_set_deadline(run->store, nxw_now_ns() + ms * UINT64_C(1000000));
+}
+
+/* Before a call: the engine's fuel limit holds for one call, so each one gets what is
+ * left of the --fuel budget of the whole run. */
+static void nx_cli_arm_fuel(const nx_cli_wasm_run *run) {
+    uint64_t budget = run->opt->fuel;
+    if (!budget) return;
+    /* 0 would mean unlimited: a run that used it all gets 1 and traps at its first check */
+    nxw_store_set_fuel(run->store, budget > run->fuel_used ? budget - run->fuel_used : 1);
+}
+
+/* After a call: adds the fuel it used. */
+static void nx_cli_count_fuel(nx_cli_wasm_run *run) {
+    run->fuel_used += nxw_store_fuel_used(run->store);
+}
+
+/* True when memory 0 could not grow because of --memory-limit-mb: a memory.grow was
+ * refused and the limit, not a smaller maximum the module declared, bounds the memory. */
+static bool nx_cli_memory_limit_hit(const nx_cli_wasm_run *run) {
+    uint64_t limit_mb = run->opt->memory_limit_mb;
+    nxw_memory *mem = run->instance ? nxw_instance_memory(run->instance) : NULL;
+    if (!limit_mb || !mem) return false;
+    nxw_memory_stats stats = nxw_memory_get_stats(mem);
+    return stats.grow_refused && stats.limit_bytes == limit_mb << 20;
+}
+
+/* Prints "nexus: PREFIXMESSAGE" with `detail` inserted after the description of `trap`
+ * that starts the engine's message ("execution timed out" DETAIL " in function 3 <f>"),
+ * or appended when the message starts otherwise. */
+static void nx_cli_print_stop(const char *prefix, nxw_trap trap, const nxw_error *err,
+                              const char *detail) {
+    const char *what = nxw_trap_message(trap);
+    const char *message = nx_cli_error_text(NXW_ERR_TRAP, err);
+    size_t len = strlen(what);
+    if (strncmp(message, what, len) == 0)
+        fprintf(stderr, "nexus: %s%s%s%s\n", prefix, what, detail, message + len);
+    else
+        fprintf(stderr, "nexus: %s%s%s\n", prefix, message, detail);
+}
+
+static int nx_cli_report_timeout(const nx_cli_wasm_run *run, const nxw_error *err) {
+    char detail[48];
+    snprintf(detail, sizeof detail, " after %" PRIu64 " ms", run->opt->timeout_ms);
+    nx_cli_print_stop("timeout: ", NXW_TRAP_TIMEOUT, err, detail);
+    return NX_CLI_EXIT_TIMEOUT;
+}
+
+static int nx_cli_report_fuel(const nx_cli_wasm_run *run, const nxw_error *err) {
+    char detail[48];
+    snprintf(detail, sizeof detail, " (limit %" PRIu64 ")", run->opt->fuel);
+    nx_cli_print_stop("", NXW_TRAP_FUEL, err, detail);
+    return NX_CLI_EXIT_FUEL;
+}
+
+/* The module's initial memory is above --memory-limit-mb (NXW_ERR_LIMIT). */
+static int nx_cli_report_initial_memory(const nx_cli_wasm_run *run, nxw_status status,
+                                        const nxw_error *err) {
+    fprintf(stderr, "nexus: %s: %s (--memory-limit-mb %" PRIu64 ")\n", run->module_path,
+            nx_cli_error_text(status, err), run->opt->memory_limit_mb);
+    return NX_CLI_EXIT_MEMORY_LIMIT;
+}
+
+/* The module trapped (exit_status < 0) or exited with `exit_status` after a memory.grow
+ * was refused at --memory-limit-mb. */
+static int nx_cli_report_memory_limit(const nx_cli_wasm_run *run, const nxw_error *err,
+                                      int exit_status) {
+    fprintf(stderr,
+            "nexus: memory limit of %" PRIu64 " MiB reached (--memory-limit-mb): "
+            "memory.grow was refused, then the module ",
+            run->opt->memory_limit_mb);
+    if (exit_status < 0)
+        fprintf(stderr, "trapped: %s\n", nx_cli_error_text(NXW_ERR_TRAP, err));
+    else
+        fprintf(stderr, "exited with status %d\n", exit_status);
+    return NX_CLI_EXIT_MEMORY_LIMIT;
+}
+
+/* Exit status for a trap: the guest's exit status, a stop by --timeout-ms or --fuel, a
+ * failure after --memory-limit-mb refused memory, or another trap (134), with its line on
+ * stderr. */
+static int nx_cli_trap_status(const nx_cli_wasm_run *run, const nxw_error *err, int exit_code) {
+    if (err->trap == NXW_TRAP_TIMEOUT) return nx_cli_report_timeout(run, err);
+    if (err->trap == NXW_TRAP_FUEL) return nx_cli_report_fuel(run, err);
+    bool exited = err->trap == NXW_TRAP_EXIT;
+    int exit_status = exited ? (int)((unsigned)exit_code & 0xffu) : -1; /* what an exit keeps */
+    if (exit_status != 0 && nx_cli_memory_limit_hit(run))
+        return nx_cli_report_memory_limit(run, err, exit_status);
+    if (exited) return exit_status;
+    fprintf(stderr, "nexus: trap: %s\n", nx_cli_error_text(NXW_ERR_TRAP, err));
+    return NX_CLI_EXIT_TRAP;
+}
+
+/* Exit status for a failed instantiation or call: see nx_cli_trap_status, or a memory
+ * limit (125) or load/link error (1) at instantiation, with its line on stderr. */
 static int nx_cli_failure_status(const nx_cli_wasm_run *run, nxw_status status,
                                  const nxw_error *err, int exit_code) {
-    if (status == NXW_ERR_TRAP && err->trap == NXW_TRAP_EXIT)
-        return (int)((unsigned)exit_code & 0xffu); /* what a process exit keeps */
-    if (status == NXW_ERR_TRAP) {
-        fprintf(stderr, "nexus: trap: %s\n", nx_cli_error_text(status, err));
-        return NX_CLI_EXIT_TRAP;
-    }
+    if (status == NXW_ERR_TRAP) return nx_cli_trap_status(run, err, exit_code);
+    if (status == NXW_ERR_LIMIT) return nx_cli_report_initial_memory(run, status, err);
     fprintf(stderr, "nexus: %s: %s\n", run->module_path, nx_cli_error_text(status, err));
     return NX_CLI_EXIT_LOAD;
 }
 
+/* ---------------------------------------------------------------- nexus wasm: running */
+
+/* Creates the store (with the limits), the linker and the WASI host. Returns
+ * NX_CLI_CONTINUE or an exit status. */
+static int nx_cli_wasm_prepare(nx_cli_wasm_run *run) {
+    const nx_cli_wasm_options *opt = run->opt;
+    char **guest_argv = opt->args - 1; /* the module sees argv = MODULE.wasm ARGS... */
+    run->store = nxw_store_new();
+    run->linker = nxw_linker_new();
+    run->wasi = nx_wasi_new(opt->nargs + 1, guest_argv, opt->nenv, opt->env);
+    if (!run->store || !run->linker || !run->wasi) {
+        fprintf(stderr, "nexus: out of memory\n");
+        return NX_CLI_EXIT_LOAD;
+    }
+    nx_cli_apply_limits(run);
+    nxw_error err = {0};
+    nxw_status status = nx_wasi_define(run->wasi, run->linker, &err);
+    if (status != NXW_OK) {
+        fprintf(stderr, "nexus: cannot define the WASI imports: %s\n",
+                nx_cli_error_text(status, &err));
+        return NX_CLI_EXIT_LOAD;
+    }
+    return NX_CLI_CONTINUE;
+}
+
 /* Loads, links and instantiates the module. Returns NX_CLI_CONTINUE on success, else an
  * exit status. */
-static int nx_cli_wasm_instantiate(nx_cli_wasm_run *run, const nx_cli_wasm_options *opt) {
+static int nx_cli_wasm_instantiate(nx_cli_wasm_run *run) {
     uint8_t *bytes = NULL;
     size_t len = 0;
-    if (!nx_cli_read_file(opt->module_path, &bytes, &len)) {
-        fprintf(stderr, "nexus: %s: cannot read: %s\n", opt->module_path, strerror(errno));
+    if (!nx_cli_read_file(run->module_path, &bytes, &len)) {
+        fprintf(stderr, "nexus: %s: cannot read: %s\n", run->module_path, strerror(errno));
         return NX_CLI_EXIT_LOAD;
     }
     nxw_error err = {0};
@@ -238,31 +494,31 @@ static int nx_cli_wasm_instantiate(nx_cli_wasm_run *run, const nx_cli_wasm_optio
         run->module = NULL;
         return nx_cli_failure_status(run, status, &err, 0);
     }
-
-    /* the module sees argv = MODULE.wasm ARGS... */
-    char **guest_argv = opt->args - 1;
-    run->store = nxw_store_new();
-    run->linker = nxw_linker_new();
-    run->wasi = nx_wasi_new(opt->nargs + 1, guest_argv, opt->nenv, opt->env);
-    if (!run->store || !run->linker || !run->wasi) {
-        fprintf(stderr, "nexus: out of memory\n");
-        return NX_CLI_EXIT_LOAD;
-    }
+    int prepared = nx_cli_wasm_prepare(run);
+    if (prepared != NX_CLI_CONTINUE) return prepared;
     err = (nxw_error){0};
-    status = nx_wasi_define(run->wasi, run->linker, &err);
-    if (status != NXW_OK) {
-        fprintf(stderr, "nexus: cannot define the WASI imports: %s\n",
-                nx_cli_error_text(status, &err));
-        return NX_CLI_EXIT_LOAD;
-    }
-    err = (nxw_error){0};
+    nx_cli_start_timeout(run);
+    nx_cli_arm_fuel(run);
+    run->started = true;
     status = nxw_instantiate(run->store, run->module, run->linker, &run->instance, &err);
+    nx_cli_count_fuel(run);
     if (status != NXW_OK) {
         int exit_code = 0;
         nx_wasi_exited(run->wasi, &exit_code); /* a start function may call proc_exit */
         return nx_cli_failure_status(run, status, &err, exit_code);
     }
     return NX_CLI_CONTINUE;
+}
+
+/* Calls `f` with its full argument list `args`, results into `results` (room for all),
+ * within the run's fuel budget. */
+static nxw_status nx_cli_call(nx_cli_wasm_run *run, nxw_func *f, const nxw_value *args,
+                              nxw_value *results, int *exit_code, nxw_error *err) {
+    nx_cli_arm_fuel(run);
+    nxw_status status = nxw_func_call(run->store, f, args, nxw_func_param_count(f), results,
+                                      nxw_func_result_count(f), exit_code, err);
+    nx_cli_count_fuel(run);
+    return status;
 }
 
 /* The exported function `name`, or NULL. */
@@ -281,7 +537,7 @@ static bool nx_cli_is_nullary(const nxw_func *f) {
 static int nx_cli_call_nullary(nx_cli_wasm_run *run, nxw_func *f) {
     nxw_error err = {0};
     int exit_code = 0;
-    nxw_status status = nxw_func_call(run->store, f, NULL, 0, NULL, 0, &exit_code, &err);
+    nxw_status status = nx_cli_call(run, f, NULL, NULL, &exit_code, &err);
     return status == NXW_OK ? NX_CLI_CONTINUE : nx_cli_failure_status(run, status, &err, exit_code);
 }
 
@@ -439,7 +695,7 @@ static int nx_cli_parse_call_args(const char *name, const nxw_func *f, char **te
 
 /* Calls `f` with `args` and prints its results. Returns the exit status. */
 static int nx_cli_call_and_print(nx_cli_wasm_run *run, nxw_func *f, const nxw_value *args) {
-    uint32_t nparams = nxw_func_param_count(f), nresults = nxw_func_result_count(f);
+    uint32_t nresults = nxw_func_result_count(f);
     nxw_value *results = calloc(nresults ? nresults : 1, sizeof *results);
     if (!results) {
         fprintf(stderr, "nexus: out of memory\n");
@@ -448,8 +704,7 @@ static int nx_cli_call_and_print(nx_cli_wasm_run *run, nxw_func *f, const nxw_va
     for (uint32_t i = 0; i < nresults; i++) results[i].type = nxw_func_result_type(f, i);
     nxw_error err = {0};
     int exit_code = 0;
-    nxw_status status = nxw_func_call(run->store, f, args, nparams, results, nresults,
-                                      &exit_code, &err);
+    nxw_status status = nx_cli_call(run, f, args, results, &exit_code, &err);
     int exit_status = NX_CLI_EXIT_OK;
     if (status != NXW_OK) {
         exit_status = nx_cli_failure_status(run, status, &err, exit_code);
@@ -505,15 +760,18 @@ static int nx_cli_wasm_main(int argc, char **argv) {
             nx_cli_print_usage(stdout);
             return NX_CLI_EXIT_OK;
         }
-        fputs("usage: nexus wasm [--env K=V]... [--invoke NAME] MODULE.wasm [ARGS...]\n"
+        fputs("usage: nexus wasm [--env K=V]... [--invoke NAME] [--timeout-ms N]\n"
+              "                  [--memory-limit-mb N] [--stack-limit-kb N] [--fuel N]\n"
+              "                  [--print-fuel] MODULE.wasm [ARGS...]\n"
               "       (nexus help: options and exit statuses)\n",
               stderr);
         return NX_CLI_EXIT_USAGE;
     }
-    nx_cli_wasm_run run = {.module_path = opt.module_path};
-    int status = nx_cli_wasm_instantiate(&run, &opt);
+    nx_cli_wasm_run run = {.opt = &opt, .module_path = opt.module_path};
+    int status = nx_cli_wasm_instantiate(&run);
     if (status == NX_CLI_CONTINUE)
         status = opt.invoke ? nx_cli_run_invoke(&run, &opt) : nx_cli_run_start(&run);
+    if (opt.print_fuel && run.started) fprintf(stderr, "fuel: %" PRIu64 "\n", run.fuel_used);
     nx_cli_wasm_run_free(&run);
     free(opt.env);
     return status;

@@ -768,8 +768,9 @@ nxw_status wr_instance_create(nxw_store *s, const nxw_module *mod, const nxw_lin
         const wm_limits *lim = &m->memories[i];
         if (lim->min > wr_limit_pages(s))
             return fail(err, NXW_ERR_LIMIT,
-                        "memory limit exceeded: the module needs %u pages (%llu MiB) of initial memory, the limit is %u pages",
-                        lim->min, (unsigned long long)lim->min * PAGE_SIZE >> 20, wr_limit_pages(s));
+                        "memory limit exceeded: the module needs %u pages (%llu KiB) of initial memory, the limit allows %u pages (%llu KiB)",
+                        lim->min, (unsigned long long)lim->min * (PAGE_SIZE / 1024), wr_limit_pages(s),
+                        (unsigned long long)wr_limit_pages(s) * (PAGE_SIZE / 1024));
         nxw_memory *mem = memory_create(s, lim->min, lim->has_max ? lim->max : WM_MAX_PAGES, lim->has_max);
         if (!mem) return fail(err, NXW_ERR_NOMEM, "out of memory for %u pages of memory", lim->min);
         inst->memory = mem;

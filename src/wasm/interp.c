@@ -13,6 +13,7 @@
  * arithmetic, so no access leaves the object it addresses. Host byte order must be
  * little-endian (as WebAssembly's).
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "runtime.h"
 
 #include <math.h>

@@ -20,7 +20,6 @@
 #include "runtime.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,24 +61,8 @@ struct nxw_snapshot {
     uint32_t *data_len;
 };
 
-static nxw_status sn_fail(nxw_error *err, nxw_status st, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static nxw_status sn_fail(nxw_error *err, nxw_status st, const char *fmt, ...) {
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = st;
-        err->offset = SIZE_MAX;
-        err->func_index = UINT32_MAX;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
+/* Fills err (when non-NULL) and returns st; snapshot errors have no module offset. */
+#define sn_fail(err, st, ...) wm_fail((err), (st), SIZE_MAX, __VA_ARGS__)
 
 static bool owns_memory(const wm_module *m) { return m->nmemories > 0; }
 
@@ -374,8 +357,8 @@ nxw_status nxw_snapshot_instantiate(nxw_store *s, nxw_snapshot *snap, const nxw_
     const wm_module *m = &snap->module->m;
     if (snap->has_memory && snap->mem_pages > wr_limit_pages(s))
         return sn_fail(err, NXW_ERR_LIMIT,
-                       "memory limit exceeded: the snapshot holds %u pages (%llu MiB), the limit is %u pages",
-                       snap->mem_pages, (unsigned long long)snap->mem_bytes >> 20, wr_limit_pages(s));
+                       "memory limit exceeded: the snapshot holds %u pages (%llu KiB), the limit allows %u pages",
+                       snap->mem_pages, (unsigned long long)snap->mem_bytes >> 10, wr_limit_pages(s));
     nxw_instance *inst;
     nxw_status st = wr_instance_create(s, snap->module, l, &inst, err);
     if (st) return st;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_wasm_cli.sh — end-to-end tests of the `nexus` command: `nexus wasm` running the
 # WASI programs built by CMake (hello.wasm, wasi_probe.wasm), its error reporting and
-# exit statuses, `--invoke` on small modules written in WAT (when wabt's wat2wasm is
-# installed), and the top-level commands. Every check compares exact lines and statuses.
+# exit statuses, `--invoke` and the execution limits (--timeout-ms, --memory-limit-mb,
+# --stack-limit-kb, --fuel, --print-fuel) on small modules written in WAT (when wabt's
+# wat2wasm is installed), and the top-level commands. Every check compares exact lines
+# and statuses.
 #
 # usage: test_wasm_cli.sh NEXUS_BIN BUILD_DIR
 # Prints "FAIL: ..." for each failed check and ends with "N passed, M failed"; exits 1
@@ -30,6 +32,7 @@ passed=0
 failed=0
 case_name=""
 status=0
+elapsed_ms=0
 
 # run NAME [--stdin FILE] ARGS...: runs `nexus ARGS...`, keeping stdout, stderr and status.
 run() {
@@ -41,8 +44,11 @@ run() {
         shift 2
     fi
     set +e
+    local start_ns
+    start_ns=$(date +%s%N)
     "$NEXUS" "$@" <"$input" >"$OUT" 2>"$ERR"
     status=$?
+    elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
     set -e
 }
 
@@ -85,6 +91,25 @@ expect_err_lines() {
     if [[ $n -eq $1 ]]; then pass; else fail "expected $1 stderr lines, got $n"; fi
 }
 
+# expect_err_number_at_least PREFIX MIN / expect_err_number_below PREFIX MAX: stderr has a
+# line "PREFIX N" with N >= MIN / N < MAX.
+err_number() { sed -n "s/^$1 \([0-9][0-9]*\)\$/\1/p" "$ERR" | head -1; }
+expect_err_number_at_least() {
+    local n
+    n=$(err_number "$1")
+    if [[ -n $n && $n -ge $2 ]]; then pass; else fail "expected a line '$1 N' with N >= $2"; fi
+}
+expect_err_number_below() {
+    local n
+    n=$(err_number "$1")
+    if [[ -n $n && $n -lt $2 ]]; then pass; else fail "expected a line '$1 N' with N < $2"; fi
+}
+
+# expect_faster_than MS: the last run took less than MS milliseconds of wall-clock time.
+expect_faster_than() {
+    if [[ $elapsed_ms -lt $1 ]]; then pass; else fail "took $elapsed_ms ms, expected < $1 ms"; fi
+}
+
 # expect_one_error_line PREFIX: stderr is one line starting with PREFIX, stdout is empty.
 expect_one_error_line() {
     expect_err_lines 1
@@ -101,7 +126,12 @@ expect_out "nexus 0.1.0"
 run "help" help
 expect_status 0
 if grep -q '^usage: nexus' "$OUT"; then pass; else fail "help prints no usage line"; fi
-if grep -q '134' "$OUT"; then pass; else fail "help does not document exit status 134"; fi
+for code in 124 125 126 134; do
+    if grep -q "^    $code " "$OUT"; then pass; else fail "help does not document exit status $code"; fi
+done
+for option in --timeout-ms --memory-limit-mb --stack-limit-kb --fuel --print-fuel; do
+    if grep -q -- "^  $option " "$OUT"; then pass; else fail "help does not document $option"; fi
+done
 
 run "no command"
 expect_status 2
@@ -249,15 +279,130 @@ expect_err "nexus wasm: option --invoke needs a value"
 run "wasm --help" wasm --help
 expect_status 0
 if grep -q -- '--invoke NAME' "$OUT"; then pass; else fail "wasm --help does not show --invoke"; fi
+for option in --timeout-ms --memory-limit-mb --stack-limit-kb --fuel --print-fuel; do
+    if grep -q -- "^  $option " "$OUT"; then pass; else fail "wasm --help does not show $option"; fi
+done
+if grep -q '^    124 ' "$OUT"; then pass; else fail "wasm --help does not show exit status 124"; fi
+
+# ---------------------------------------------------------------- limit options: bad values
+
+# expect_bad_value OPTION VALUE RULE: `--OPTION=VALUE` is a usage error naming the rule.
+expect_bad_value() {
+    run "bad value $1=$2" wasm "$1=$2" "$PROBE"
+    expect_status 2
+    expect_err "nexus wasm: $1 expects $3, got '$2'"
+    expect_out_lines 0
+}
+TIMEOUT_RULE="a whole number of milliseconds from 1 to 2147483647"
+MEMORY_RULE="a whole number of MiB from 1 to 4096"
+STACK_RULE="a whole number of KiB from 16 to 1048576"
+FUEL_RULE="a whole number from 1 to 18446744073709551615"
+for value in abc "" 0 -5 +5 12x " 7" 1.5 0x10 2147483648 99999999999999999999999; do
+    expect_bad_value --timeout-ms "$value" "$TIMEOUT_RULE"
+done
+for value in abc "" 0 -1 4x 4097 18446744073709551616; do
+    expect_bad_value --memory-limit-mb "$value" "$MEMORY_RULE"
+done
+for value in abc "" 0 15 -64 64k 1048577; do
+    expect_bad_value --stack-limit-kb "$value" "$STACK_RULE"
+done
+for value in abc "" 0 -100 1e6 100000x 18446744073709551616; do
+    expect_bad_value --fuel "$value" "$FUEL_RULE"
+done
+
+run "bad value as a separate word" wasm --fuel -3 "$PROBE"
+expect_status 2
+expect_err "nexus wasm: --fuel expects $FUEL_RULE, got '-3'"
+
+for option in --timeout-ms --memory-limit-mb --stack-limit-kb --fuel; do
+    run "$option without value" wasm "$option"
+    expect_status 2
+    expect_err "nexus wasm: option $option needs a value"
+done
+
+run "--print-fuel with a value" wasm --print-fuel=1 "$PROBE"
+expect_status 2
+expect_err "nexus wasm: --print-fuel takes no value"
+
+run "--fuelx is unknown" wasm --fuelx 5 "$PROBE"
+expect_status 2
+expect_err "nexus wasm: unknown option '--fuelx'"
+
+# ---------------------------------------------------------------- limit options: C programs
+
+run "limits at their bounds, hello" wasm --timeout-ms 2147483647 --memory-limit-mb 4096 \
+    --stack-limit-kb 16 --fuel 18446744073709551615 "$HELLO"
+expect_status 0
+expect_out "FNV-1a over 1e6 bytes: d29f3f05"
+expect_err_lines 0
+
+run "generous limits, hello" wasm --timeout-ms 60000 --memory-limit-mb 1 --stack-limit-kb 1048576 \
+    "$HELLO"
+expect_status 0
+expect_out_lines 2
+
+run "--print-fuel, hello" wasm --print-fuel "$HELLO"
+expect_status 0
+expect_out "FNV-1a over 1e6 bytes: d29f3f05"
+expect_err_lines 1
+expect_err_number_at_least "fuel:" 1000000
+HELLO_FUEL=$(err_number "fuel:")
+
+run "--fuel just enough, hello" wasm --fuel "$((HELLO_FUEL + HELLO_FUEL / 10))" "$HELLO"
+expect_status 0
+expect_out_lines 2
+
+run "--fuel too little, hello" wasm --fuel "$((HELLO_FUEL / 2))" "$HELLO"
+expect_status 126
+expect_out "Hello from WebAssembly, run by Nexus."
+expect_err_lines 1
+expect_err_has "nexus: fuel exhausted (limit $((HELLO_FUEL / 2))) in function "
+
+run "--print-fuel after proc_exit" wasm --print-fuel "$PROBE" exit 7
+expect_status 7
+expect_err_lines 1
+expect_err_number_at_least "fuel:" 1
+
+run "--print-fuel after a trap" wasm --print-fuel "$PROBE" div0 5
+expect_status 134
+expect_err_lines 2
+expect_err_has "integer divide by zero"
+expect_err_number_at_least "fuel:" 1
+
+run "--print-fuel, unloadable module" wasm --print-fuel "$TMP/nope.wasm"
+expect_status 1
+expect_one_error_line "nexus: $TMP/nope.wasm: cannot read"
+
+MEMORY_LIMIT_4="nexus: memory limit of 4 MiB reached (--memory-limit-mb): memory.grow was refused"
+run "malloc loop under --memory-limit-mb 4" wasm --memory-limit-mb 4 "$PROBE" oom 64
+expect_status 125
+expect_err_lines 2
+expect_err_has "malloc failed after "
+expect_err "$MEMORY_LIMIT_4, then the module exited with status 1"
+
+# refused while memory is still 100s of KiB below the limit: a 1000 KiB block does not fit
+run "large mallocs under --memory-limit-mb 4" wasm --memory-limit-mb 4 "$PROBE" oom 1000
+expect_status 125
+expect_err_has "nexus: memory limit of 4 MiB reached"
+
+run "malloc loop under --memory-limit-mb 16" wasm --memory-limit-mb 16 "$PROBE" oom 256
+expect_status 125
+expect_err_has "nexus: memory limit of 16 MiB reached"
+if [[ $(sed -n 's/^malloc failed after \([0-9]*\) KiB$/\1/p' "$ERR") -gt 8192 ]]; then pass
+else fail "16 MiB should allow more than 8 MiB of mallocs"; fi
+
+run "exit status unchanged when no grow was refused" wasm --memory-limit-mb 4 "$PROBE" exit 3
+expect_status 3
+expect_err_lines 0
 
 # ---------------------------------------------------------------- WAT modules
 
 if ! command -v wat2wasm >/dev/null 2>&1; then
     echo "note: wat2wasm (wabt) not found: skipping the --invoke and WAT module tests" >&2
 else
-    wat() { # wat NAME: compiles $TMP/NAME.wat (from stdin) to $TMP/NAME.wasm
+    wat() { # wat NAME: compiles $TMP/NAME.wat (from stdin) to $TMP/NAME.wasm, with names
         cat >"$TMP/$1.wat"
-        wat2wasm "$TMP/$1.wat" -o "$TMP/$1.wasm"
+        wat2wasm --debug-names "$TMP/$1.wat" -o "$TMP/$1.wasm"
     }
 
     wat calc <<'EOF'
@@ -422,6 +567,194 @@ EOF
     run "unlinkable: wrong WASI signature" wasm "$TMP/wrong_wasi_sig.wasm"
     expect_status 1
     expect_one_error_line "nexus: $TMP/wrong_wasi_sig.wasm: "
+
+    # ------------------------------------------------------------ --timeout-ms
+
+    wat spin <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_snapshot_preview1" "sched_yield" (func $sched_yield (result i32)))
+  (func $spin (loop $forever (br $forever)))
+  (func $yield_forever (loop $forever (drop (call $sched_yield)) (br $forever)))
+  (func (export "_start") (call $spin))
+  (func (export "yielding") (call $yield_forever))
+  (func (export "quick") (result i32) (i32.const 42)))
+EOF
+    SPIN=$TMP/spin.wasm
+
+    run "infinite loop under --timeout-ms 200" wasm --timeout-ms 200 "$SPIN"
+    expect_status 124
+    expect_one_error_line "nexus: timeout: execution timed out after 200 ms in function 2 <spin>"
+    expect_faster_than 2000
+    if [[ $elapsed_ms -ge 200 ]]; then pass; else fail "stopped after $elapsed_ms ms, before 200 ms"; fi
+
+    run "infinite loop of host calls under --timeout-ms" wasm --timeout-ms=150 --invoke yielding "$SPIN"
+    expect_status 124
+    expect_one_error_line "nexus: timeout: execution timed out after 150 ms in function 3 <yield_forever>"
+    expect_faster_than 2000
+
+    run "--timeout-ms not reached" wasm --timeout-ms 5000 --invoke quick "$SPIN"
+    expect_status 0
+    expect_out "42"
+    expect_err_lines 0
+
+    wat start_spin <<'EOF'
+(module (func $spin_at_start (loop $forever (br $forever))) (start $spin_at_start)
+        (func (export "_start")))
+EOF
+    run "--timeout-ms covers the start function" wasm --timeout-ms 200 "$TMP/start_spin.wasm"
+    expect_status 124
+    expect_one_error_line "nexus: timeout: execution timed out after 200 ms in function 0 <spin_at_start>"
+    expect_faster_than 2000
+
+    # ------------------------------------------------------------ --fuel and --print-fuel
+
+    run "infinite loop under --fuel 100000" wasm --fuel 100000 "$SPIN"
+    expect_status 126
+    expect_one_error_line "nexus: fuel exhausted (limit 100000) in function 2 <spin>"
+    expect_faster_than 2000
+
+    run "--fuel with --print-fuel" wasm --fuel 100000 --print-fuel "$SPIN"
+    expect_status 126
+    expect_err_lines 2
+    expect_err "nexus: fuel exhausted (limit 100000) in function 2 <spin>"
+    expect_err_number_at_least "fuel:" 100000
+    expect_err_number_below "fuel:" 101000
+
+    run "--fuel in the start function" wasm --fuel 1000 "$TMP/start_spin.wasm"
+    expect_status 126
+    expect_one_error_line "nexus: fuel exhausted (limit 1000) in function 0 <spin_at_start>"
+
+    # $burn(20000) costs the same in the start function and in _start
+    wat burn <<'EOF'
+(module
+  (func $burn (param i32)
+    (loop $again (br_if $again (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))
+  (func $init (call $burn (i32.const 20000)))
+  (start $init)
+  (func (export "_start") (call $burn (i32.const 20000))))
+EOF
+    run "--print-fuel counts the start function and _start" wasm --print-fuel "$TMP/burn.wasm"
+    expect_status 0
+    expect_err_lines 1
+    expect_err_number_at_least "fuel:" 2
+    BURN_FUEL=$(err_number "fuel:")
+
+    run "--fuel is one budget for the whole run" wasm --fuel "$((BURN_FUEL * 3 / 4))" "$TMP/burn.wasm"
+    expect_status 126
+    expect_one_error_line "nexus: fuel exhausted (limit $((BURN_FUEL * 3 / 4))) in function 0 <burn>"
+
+    run "--fuel enough for the whole run" wasm --fuel "$((BURN_FUEL + 100))" "$TMP/burn.wasm"
+    expect_status 0
+    expect_err_lines 0
+
+    run "--print-fuel with --invoke" wasm --print-fuel --invoke quick "$SPIN"
+    expect_status 0
+    expect_out "42"
+    expect_err_lines 1
+    expect_err_number_at_least "fuel:" 0
+
+    # ------------------------------------------------------------ --stack-limit-kb
+
+    wat recurse <<'EOF'
+(module
+  (func $recurse (call $recurse))
+  (func $depth (export "depth") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (call $depth (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+  (func (export "_start") (call $recurse)))
+EOF
+    RECURSE=$TMP/recurse.wasm
+
+    for kb in 16 64 8192; do
+        run "unbounded recursion under --stack-limit-kb $kb" wasm --stack-limit-kb "$kb" "$RECURSE"
+        expect_status 134
+        expect_one_error_line "nexus: trap: call stack exhausted in function 0 <recurse>"
+        expect_faster_than 5000
+    done
+
+    run "recursion 500 deep fits 64 KiB" wasm --stack-limit-kb 64 --invoke depth "$RECURSE" 500
+    expect_status 0
+    expect_out "500"
+
+    run "recursion 5000 deep exceeds 64 KiB" wasm --stack-limit-kb 64 --invoke depth "$RECURSE" 5000
+    expect_status 134
+    expect_one_error_line "nexus: trap: call stack exhausted in function 1 <depth>"
+
+    run "recursion 5000 deep fits the default 1 MiB" wasm --invoke depth "$RECURSE" 5000
+    expect_status 0
+    expect_out "5000"
+
+    run "recursion 50000 deep exceeds the default 1 MiB" wasm --invoke depth "$RECURSE" 50000
+    expect_status 134
+    expect_err_has "call stack exhausted"
+
+    run "recursion 50000 deep fits 8 MiB" wasm --stack-limit-kb 8192 --invoke depth "$RECURSE" 50000
+    expect_status 0
+    expect_out "50000"
+
+    # ------------------------------------------------------------ --memory-limit-mb
+
+    wat grow <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory 1)
+  (func $grow_all (result i32)
+    (loop $again (br_if $again (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+    (memory.size))
+  (func $grow_then_trap (drop (call $grow_all)) unreachable)
+  (func (export "_start") (call $grow_then_trap))
+  (func (export "pages") (result i32) (call $grow_all))
+  (func (export "grow_exit") (param i32) (drop (call $grow_all)) (call $proc_exit (local.get 0))))
+EOF
+    GROW=$TMP/grow.wasm
+
+    run "memory.grow loop then trap under --memory-limit-mb 4" wasm --memory-limit-mb 4 "$GROW"
+    expect_status 125
+    expect_one_error_line \
+        "$MEMORY_LIMIT_4, then the module trapped: unreachable in function 2 <grow_then_trap>"
+
+    run "memory.grow loop stops at the limit" wasm --memory-limit-mb 4 --invoke pages "$GROW"
+    expect_status 0
+    expect_out "64"
+    expect_err_lines 0
+
+    run "memory.grow loop then exit 3" wasm --memory-limit-mb 4 --invoke grow_exit "$GROW" 3
+    expect_status 125
+    expect_one_error_line "$MEMORY_LIMIT_4, then the module exited with status 3"
+
+    run "memory.grow loop then exit 0" wasm --memory-limit-mb 4 --invoke grow_exit "$GROW" 0
+    expect_status 0
+    expect_err_lines 0
+
+    wat own_max <<'EOF'
+(module
+  (memory 1 2)
+  (func (export "_start")
+    (if (i32.eq (memory.grow (i32.const 2)) (i32.const -1)) (then unreachable))))
+EOF
+    run "grow refused by the module's own maximum" wasm --memory-limit-mb 4 "$TMP/own_max.wasm"
+    expect_status 134
+    expect_one_error_line "nexus: trap: unreachable in function 0"
+
+    wat initial_17_pages <<'EOF'
+(module (memory 17) (func (export "_start")))
+EOF
+    wat initial_16_pages <<'EOF'
+(module (memory 16) (func (export "_start")))
+EOF
+    run "initial memory above --memory-limit-mb 1" wasm --memory-limit-mb 1 "$TMP/initial_17_pages.wasm"
+    expect_status 125
+    expect_one_error_line "nexus: $TMP/initial_17_pages.wasm: memory limit exceeded: "
+    expect_err_has "(--memory-limit-mb 1)"
+
+    run "initial memory at --memory-limit-mb 1" wasm --memory-limit-mb 1 "$TMP/initial_16_pages.wasm"
+    expect_status 0
+    expect_err_lines 0
+
+    run "initial memory without a limit" wasm "$TMP/initial_17_pages.wasm"
+    expect_status 0
 fi
 
 echo "$passed passed, $failed failed"

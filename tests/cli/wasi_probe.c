@@ -13,6 +13,8 @@
  *   errno               raw WASI calls with bad fds/pointers/ids: prints each errno
  *   exit N              exit(N)
  *   div0 N              N / 0 with a runtime zero: an integer-divide-by-zero trap
+ *   oom KIB             mallocs (and touches) KIB-KiB blocks until malloc fails, then
+ *                       prints "malloc failed after N KiB" on stderr and exits 1
  */
 #include <errno.h>
 #include <stdint.h>
@@ -142,6 +144,20 @@ static int probe_div0(const char *text) {
     return 0;
 }
 
+static int probe_oom(const char *text) {
+    size_t block = (size_t)atoi(text) * 1024;
+    if (block == 0) return probe_fail("oom needs a block size in KiB");
+    size_t total = 0;
+    for (;;) {
+        volatile char *p = malloc(block);
+        if (!p) break;
+        for (size_t i = 0; i < block; i += 4096) p[i] = 1;
+        total += block;
+    }
+    fprintf(stderr, "malloc failed after %zu KiB\n", total / 1024);
+    return 1;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "args";
     const char *operand = argc > 2 ? argv[2] : "";
@@ -155,6 +171,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "errno") == 0) return probe_errno();
     if (strcmp(mode, "exit") == 0) exit(atoi(operand));
     if (strcmp(mode, "div0") == 0) return probe_div0(operand);
+    if (strcmp(mode, "oom") == 0) return probe_oom(operand);
     fprintf(stderr, "wasi_probe: unknown mode '%s'\n", mode);
     return 2;
 }

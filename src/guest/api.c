@@ -804,6 +804,13 @@ int nxg_api_install(JSContext *ctx)
                                   JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE) < 0)
         goto done;
 
+    /* $args, $scope: null until a run's context gives them */
+    nxg_g.atom_args = JS_NewAtom(ctx, "$args");
+    nxg_g.atom_scope = JS_NewAtom(ctx, "$scope");
+    if (JS_DefinePropertyValue(ctx, global, nxg_g.atom_args, JS_NULL, JS_PROP_CONFIGURABLE) < 0 ||
+        JS_DefinePropertyValue(ctx, global, nxg_g.atom_scope, JS_NULL, JS_PROP_CONFIGURABLE) < 0)
+        goto done;
+
     /* Math.random */
     JSValue math = JS_GetPropertyStr(ctx, global, "Math");
     JS_DefinePropertyValueStr(ctx, math, "random", JS_NewCFunction(ctx, api_random, "random", 0),
@@ -837,51 +844,22 @@ done:
     return r;
 }
 
-/* Object.freeze applied to v and everything reachable through its own properties. */
-static int deep_freeze(JSContext *ctx, JSValueConst v, int depth)
-{
-    if (!JS_IsObject(v))
-        return 0;
-    if (depth > NXG_MAX_DEPTH)
-        return 0;
-    JSValue r = JS_Call(ctx, nxg_g.object_freeze, JS_UNDEFINED, 1, &v);
-    if (JS_IsException(r))
-        return -1;
-    JS_FreeValue(ctx, r);
-    JSPropertyEnum *props;
-    uint32_t n;
-    if (JS_GetOwnPropertyNames(ctx, &props, &n, v, JS_GPN_STRING_MASK) < 0)
-        return -1;
-    int res = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (res == 0) {
-            JSValue child = JS_GetProperty(ctx, v, props[i].atom);
-            if (JS_IsException(child) || deep_freeze(ctx, child, depth + 1) < 0)
-                res = -1;
-            JS_FreeValue(ctx, child);
-        }
-        JS_FreeAtom(ctx, props[i].atom);
-    }
-    js_free(ctx, props);
-    return res;
-}
-
 int nxg_api_begin_run(JSContext *ctx, JSValue args, JSValue scope, JSValue extensions)
 {
-    JSValue global = JS_GetGlobalObject(ctx);
-    int r = -1;
     JS_FreeValue(ctx, nxg_g.extensions);
     nxg_g.extensions = extensions;
-    if (deep_freeze(ctx, args, 0) < 0 || deep_freeze(ctx, scope, 0) < 0) {
-        JS_FreeValue(ctx, args);
-        JS_FreeValue(ctx, scope);
-        goto done;
-    }
-    if (JS_DefinePropertyValueStr(ctx, global, "$args", args, JS_PROP_CONFIGURABLE) < 0 ||
-        JS_DefinePropertyValueStr(ctx, global, "$scope", scope, JS_PROP_CONFIGURABLE) < 0)
-        goto done;
-    r = 0;
-done:
+    if (JS_IsUndefined(args) && JS_IsUndefined(scope) && !nxg_g.context_set)
+        return 0; /* both are still null, as installed */
+    if (JS_IsUndefined(args))
+        args = JS_NULL;
+    if (JS_IsUndefined(scope))
+        scope = JS_NULL;
+    nxg_g.context_set = true;
+    JSValue global = JS_GetGlobalObject(ctx);
+    int r = -1;
+    if (JS_DefinePropertyValue(ctx, global, nxg_g.atom_args, args, JS_PROP_CONFIGURABLE) >= 0 &&
+        JS_DefinePropertyValue(ctx, global, nxg_g.atom_scope, scope, JS_PROP_CONFIGURABLE) >= 0)
+        r = 0;
     JS_FreeValue(ctx, global);
     return r;
 }

@@ -438,7 +438,30 @@ typedef struct nxg_dec {
     const uint8_t *p;
     const uint8_t *end;
     int depth;
+    bool frozen; /* make every array and object read-only, as Object.freeze does */
 } nxg_dec;
+
+/* Property flags of decoded values. */
+static int dec_flags(const nxg_dec *d)
+{
+    return d->frozen ? JS_PROP_ENUMERABLE : JS_PROP_C_W_E;
+}
+
+/* Ends a frozen object or array: no more properties, length read-only. */
+static int dec_seal(nxg_dec *d, JSValueConst obj, bool is_array)
+{
+    if (!d->frozen)
+        return 0;
+    if (is_array) {
+        JSAtom length = JS_NewAtom(d->ctx, "length");
+        int r = JS_DefineProperty(d->ctx, obj, length, JS_UNDEFINED, JS_UNDEFINED, JS_UNDEFINED,
+                                  JS_PROP_HAS_WRITABLE);
+        JS_FreeAtom(d->ctx, length);
+        if (r < 0)
+            return -1;
+    }
+    return JS_PreventExtensions(d->ctx, obj) < 0 ? -1 : 0;
+}
 
 static JSValue dec_error(nxg_dec *d, const char *what)
 {
@@ -475,10 +498,14 @@ static JSValue dec_array(nxg_dec *d, uint64_t n)
     for (uint64_t i = 0; i < n; i++) {
         JSValue item = dec_value(d);
         if (JS_IsException(item) ||
-            JS_DefinePropertyValueUint32(d->ctx, arr, (uint32_t)i, item, JS_PROP_C_W_E) < 0) {
+            JS_DefinePropertyValueUint32(d->ctx, arr, (uint32_t)i, item, dec_flags(d)) < 0) {
             JS_FreeValue(d->ctx, arr);
             return JS_EXCEPTION;
         }
+    }
+    if (dec_seal(d, arr, true) < 0) {
+        JS_FreeValue(d->ctx, arr);
+        return JS_EXCEPTION;
     }
     return arr;
 }
@@ -509,12 +536,16 @@ static JSValue dec_map(nxg_dec *d, uint64_t n)
             return JS_EXCEPTION;
         }
         JSValue v = dec_value(d);
-        int r = JS_IsException(v) ? -1 : JS_DefinePropertyValue(ctx, obj, atom, v, JS_PROP_C_W_E);
+        int r = JS_IsException(v) ? -1 : JS_DefinePropertyValue(ctx, obj, atom, v, dec_flags(d));
         JS_FreeAtom(ctx, atom);
         if (r < 0) {
             JS_FreeValue(ctx, obj);
             return JS_EXCEPTION;
         }
+    }
+    if (dec_seal(d, obj, false) < 0) {
+        JS_FreeValue(ctx, obj);
+        return JS_EXCEPTION;
     }
     return obj;
 short_input:
@@ -603,11 +634,68 @@ static JSValue dec_value(nxg_dec *d)
 
 JSValue nxg_decode(JSContext *ctx, const uint8_t *data, size_t len)
 {
-    nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 0};
+    nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 0, .frozen = false};
     JSValue v = dec_value(&d);
     if (!JS_IsException(v) && d.p != d.end) {
         JS_FreeValue(ctx, v);
         return dec_error(&d, "trailing bytes");
     }
     return v;
+}
+
+int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const char *const *names,
+                      int n, JSValue *vals, bool frozen)
+{
+    nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 1, .frozen = frozen};
+    uint64_t count;
+    uint8_t t = len ? *d.p++ : 0;
+    if (t >= 0x80 && t <= 0x8f)
+        count = t & 0x0f;
+    else if ((t != 0xde && t != 0xdf) || !dec_be(&d, t == 0xde ? 2 : 4, &count)) {
+        dec_error(&d, "the context is not a map");
+        return -1;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        /* the key */
+        uint64_t klen = 0;
+        if (d.p >= d.end)
+            goto truncated;
+        t = *d.p++;
+        if (t >= 0xa0 && t <= 0xbf)
+            klen = t & 0x1f;
+        else if (t < 0xd9 || t > 0xdb || !dec_be(&d, 1 << (t - 0xd9), &klen)) {
+            dec_error(&d, "map key is not a string");
+            goto fail;
+        }
+        if ((uint64_t)(d.end - d.p) < klen)
+            goto truncated;
+        const char *key = (const char *)d.p;
+        d.p += klen;
+        int which = -1;
+        for (int k = 0; k < n; k++)
+            if (strlen(names[k]) == klen && memcmp(names[k], key, klen) == 0)
+                which = k;
+        /* the value (decoded even when unused, which checks it) */
+        JSValue v = dec_value(&d);
+        if (JS_IsException(v))
+            goto fail;
+        if (which >= 0) {
+            JS_FreeValue(ctx, vals[which]);
+            vals[which] = v;
+        } else {
+            JS_FreeValue(ctx, v);
+        }
+    }
+    if (d.p == d.end)
+        return 0;
+    dec_error(&d, "trailing bytes");
+    goto fail;
+truncated:
+    dec_error(&d, "truncated");
+fail:
+    for (int k = 0; k < n; k++) {
+        JS_FreeValue(ctx, vals[k]);
+        vals[k] = JS_UNDEFINED;
+    }
+    return -1;
 }

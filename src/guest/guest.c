@@ -18,8 +18,12 @@
 nxg_guest nxg_g;
 
 /* Handler sources are compiled as `PREFIX source SUFFIX`: the prefix shares the first
- * line with the handler, so line numbers need no adjustment (only line-1 columns do). */
-static const char wrap_prefix[] = "(async function handler() {";
+ * line with the handler, so line numbers need no adjustment (only line-1 columns do). A
+ * source that never mentions `await` becomes a plain function: an async function that
+ * never awaits behaves the same (nxg_run adopts a returned promise or thenable and runs
+ * the pending jobs either way) but costs a promise and its resolving functions per run. */
+static const char wrap_async[] = "(async function handler() {";
+static const char wrap_sync[] = "(function handler() {";
 static const char wrap_suffix[] = "\n})";
 
 /* Linear-memory layout symbols defined by wasm-ld. */
@@ -208,7 +212,7 @@ static int stack_line(const char *stack)
  * before the message (may be ""). Compile errors are located by the parser's line/column;
  * runtime errors by the innermost handler frame of the stack. */
 static void write_error(JSContext *ctx, JSValue exc, const char *src, size_t src_len,
-                        bool compile, const char *prefix)
+                        bool compile, const char *prefix, size_t wrap_len)
 {
     nxg_buf *out = &nxg_g.output;
     size_t name_len = 0, msg_len = 0, stack_len = 0, code_len = 0;
@@ -238,7 +242,7 @@ static void write_error(JSContext *ctx, JSValue exc, const char *src, size_t src
         at.line = li;
         at.column = co;
         if (at.line == 1)
-            at.column -= (int)strlen(wrap_prefix);
+            at.column -= (int)wrap_len;
         int lines = line_count(src, src_len);
         if (at.line > lines) { /* in the wrapper's suffix: the source ended too early */
             const char *s;
@@ -395,8 +399,6 @@ NXG_EXPORT(NXG_EXPORT_INIT) int32_t nxg_init(uint32_t memory_limit, uint32_t sta
     if (nxg_g.rt)
         return NXG_ERR_INTERNAL;
     nxg_g.extensions = JS_UNDEFINED;
-    nxg_g.promise_then = JS_UNDEFINED;
-    nxg_g.object_freeze = JS_UNDEFINED;
     JSRuntime *rt = JS_NewRuntime2(&nxg_malloc_funcs, NULL);
     if (!rt)
         return NXG_ERR_INTERNAL;
@@ -442,18 +444,7 @@ NXG_EXPORT(NXG_EXPORT_INIT) int32_t nxg_init(uint32_t memory_limit, uint32_t sta
     JS_AddIntrinsicBigInt(cc);
     add_intrinsics(ctx); /* no eval: the Function constructors cannot compile */
 
-    JSValue global = JS_GetGlobalObject(ctx);
-    JSValue promise = JS_GetPropertyStr(ctx, global, "Promise");
-    JSValue proto = JS_GetPropertyStr(ctx, promise, "prototype");
-    nxg_g.promise_then = JS_GetPropertyStr(ctx, proto, "then");
-    JSValue object = JS_GetPropertyStr(ctx, global, "Object");
-    nxg_g.object_freeze = JS_GetPropertyStr(ctx, object, "freeze");
-    JS_FreeValue(ctx, object);
-    JS_FreeValue(ctx, proto);
-    JS_FreeValue(ctx, promise);
-    JS_FreeValue(ctx, global);
-    if (!JS_IsFunction(ctx, nxg_g.promise_then) || !JS_IsFunction(ctx, nxg_g.object_freeze) ||
-        nxg_api_install(ctx) < 0)
+    if (nxg_api_install(ctx) < 0)
         return NXG_ERR_INTERNAL;
     JS_RunGC(rt);
     return nxg_g.oom ? NXG_ERR_MEMORY_LIMIT : NXG_OK;
@@ -482,13 +473,15 @@ NXG_EXPORT(NXG_EXPORT_COMPILE) int32_t nxg_compile(const char *src, uint32_t len
     output_reset();
     nxg_g.oom = false;
     JS_SetMaxStackSize(nxg_g.rt, nxg_g.compile_stack);
-    size_t wlen = sizeof(wrap_prefix) - 1 + len + sizeof(wrap_suffix) - 1;
+    const char *prefix = memmem(src, len, "await", 5) ? wrap_async : wrap_sync;
+    size_t plen = strlen(prefix);
+    size_t wlen = plen + len + sizeof(wrap_suffix) - 1;
     char *wrapped = malloc(wlen + 1);
     if (!wrapped)
         return memory_limit_outcome(cc);
-    memcpy(wrapped, wrap_prefix, sizeof(wrap_prefix) - 1);
-    memcpy(wrapped + sizeof(wrap_prefix) - 1, src, len);
-    memcpy(wrapped + sizeof(wrap_prefix) - 1 + len, wrap_suffix, sizeof(wrap_suffix));
+    memcpy(wrapped, prefix, plen);
+    memcpy(wrapped + plen, src, len);
+    memcpy(wrapped + plen + len, wrap_suffix, sizeof(wrap_suffix));
     JSValue fn = JS_Eval(cc, wrapped, wlen, NXG_HANDLER_FILENAME,
                          JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
     free(wrapped);
@@ -497,7 +490,7 @@ NXG_EXPORT(NXG_EXPORT_COMPILE) int32_t nxg_compile(const char *src, uint32_t len
         return memory_limit_outcome(cc);
     }
     if (JS_IsException(fn)) {
-        write_error(cc, JS_GetException(cc), src, len, true, "");
+        write_error(cc, JS_GetException(cc), src, len, true, "", plen);
         return NXG_ERR_SYNTAX;
     }
     size_t bc_len;
@@ -520,46 +513,20 @@ NXG_EXPORT(NXG_EXPORT_COMPILE) int32_t nxg_compile(const char *src, uint32_t len
 
 /* ---------------------------------------------------------------- run */
 
-/* How the handler's promise settled. */
-static struct {
-    int settled; /* 0 pending, 1 fulfilled, 2 rejected */
-    JSValue value;
-} outcome;
-
-static JSValue on_settled(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
-                          int magic)
-{
-    (void)this_val;
-    if (!outcome.settled) {
-        outcome.settled = magic;
-        outcome.value = JS_DupValue(ctx, argc > 0 ? argv[0] : JS_UNDEFINED);
-    }
-    return JS_UNDEFINED;
-}
-
 /* Decodes the run context into the per-run globals; 0, or -1 with an exception. */
 static int begin_run(JSContext *ctx, const uint8_t *data, uint32_t len)
 {
-    JSValue context = len ? nxg_decode(ctx, data, len) : JS_NewObject(ctx);
-    if (JS_IsException(context))
+    static const char *const fields[] = {"args", "scope", "extensions"};
+    JSValue vals[3] = {JS_UNDEFINED, JS_UNDEFINED, JS_UNDEFINED};
+    if (len && nxg_decode_fields(ctx, data, len, fields, 3, vals, true) < 0)
         return -1;
-    if (!JS_IsObject(context) || JS_IsArray(ctx, context)) {
-        JS_FreeValue(ctx, context);
-        JS_ThrowTypeError(ctx, "the context is not a map");
-        return -1;
-    }
-    JSValue args = JS_GetPropertyStr(ctx, context, "args");
-    JSValue scope = JS_GetPropertyStr(ctx, context, "scope");
-    JSValue extensions = JS_GetPropertyStr(ctx, context, "extensions");
-    JS_FreeValue(ctx, context);
-    if (!JS_IsUndefined(extensions) && (!JS_IsObject(extensions) || JS_IsArray(ctx, extensions))) {
-        JS_FreeValue(ctx, args);
-        JS_FreeValue(ctx, scope);
-        JS_FreeValue(ctx, extensions);
+    if (!JS_IsUndefined(vals[2]) && (!JS_IsObject(vals[2]) || JS_IsArray(ctx, vals[2]))) {
+        for (int i = 0; i < 3; i++)
+            JS_FreeValue(ctx, vals[i]);
         JS_ThrowTypeError(ctx, "context.extensions is not a map");
         return -1;
     }
-    return nxg_api_begin_run(ctx, args, scope, extensions);
+    return nxg_api_begin_run(ctx, vals[0], vals[1], vals[2]);
 }
 
 NXG_EXPORT(NXG_EXPORT_RUN)
@@ -574,8 +541,6 @@ int32_t nxg_run(const uint8_t *code, uint32_t code_len, const uint8_t *context, 
     nxg_g.oom = false;
     nxg_g.rng_seeded = false;
     JS_SetMaxStackSize(nxg_g.rt, nxg_g.run_stack);
-    outcome.settled = 0;
-    outcome.value = JS_UNDEFINED;
 
     if (code_len < NXG_CODE_HEADER_SIZE || get_u32le(code) != NXG_CODE_MAGIC ||
         get_u32le(code + 4) != NXG_ABI_VERSION ||
@@ -593,78 +558,101 @@ int32_t nxg_run(const uint8_t *code, uint32_t code_len, const uint8_t *context, 
     if (begin_run(ctx, context, context_len) < 0) {
         if (nxg_g.oom)
             return memory_limit_outcome(ctx);
-        write_error(ctx, JS_GetException(ctx), "", 0, false, "invalid context: ");
+        write_error(ctx, JS_GetException(ctx), "", 0, false, "invalid context: ", 0);
         return NXG_ERR_INVALID_INPUT;
     }
     JSValue obj = JS_ReadObject(ctx, bc, bc_len, JS_READ_OBJ_BYTECODE);
     if (JS_IsException(obj)) {
         if (nxg_g.oom)
             return memory_limit_outcome(ctx);
-        write_error(ctx, JS_GetException(ctx), "", 0, false, "invalid bytecode: ");
+        write_error(ctx, JS_GetException(ctx), "", 0, false, "invalid bytecode: ", 0);
         return NXG_ERR_INVALID_INPUT;
     }
+    /* The script evaluates to the handler's function. Its outcome (an async function's
+     * promise, or a promise or thenable a plain one returns) is settled once the pending
+     * jobs have run: every $ext call has been answered by then (the engine suspended
+     * inside it). */
     JSValue fn = JS_EvalFunction(ctx, obj);
-    JSValue promise = JS_EXCEPTION;
+    JSValue ret = JS_EXCEPTION;
     if (!JS_IsException(fn)) {
         if (JS_IsFunction(ctx, fn))
-            promise = JS_Call(ctx, fn, JS_UNDEFINED, 0, NULL);
+            ret = JS_Call(ctx, fn, JS_UNDEFINED, 0, NULL);
         else
             JS_ThrowTypeError(ctx, "the handler source does not form one function body");
         JS_FreeValue(ctx, fn);
     }
-    if (!JS_IsException(promise)) {
-        JSValue cbs[2] = {
-            JS_NewCFunctionMagic(ctx, on_settled, "", 1, JS_CFUNC_generic_magic, 1),
-            JS_NewCFunctionMagic(ctx, on_settled, "", 1, JS_CFUNC_generic_magic, 2),
-        };
-        JSValue r = JS_IsObject(promise) ? JS_Call(ctx, nxg_g.promise_then, promise, 2, cbs)
-                                         : JS_Call(ctx, cbs[0], JS_UNDEFINED, 1, &promise);
-        JS_FreeValue(ctx, cbs[0]);
-        JS_FreeValue(ctx, cbs[1]);
-        JS_FreeValue(ctx, promise);
-        promise = r;
-    }
-    int32_t status = NXG_OK;
-    if (JS_IsException(promise)) {
-        outcome.settled = 2;
-        outcome.value = JS_GetException(ctx);
-    } else {
-        JS_FreeValue(ctx, promise);
-        for (;;) {
-            JSContext *job_ctx;
-            int r = JS_ExecutePendingJob(nxg_g.rt, &job_ctx);
-            if (r == 0)
-                break;
-            if (r < 0 && !outcome.settled) {
-                outcome.settled = 2;
-                outcome.value = JS_GetException(job_ctx);
-                break;
+    if (!JS_IsException(ret) && JS_IsObject(ret) && JS_PromiseState(ctx, ret) < 0) {
+        JSValue then = JS_GetPropertyStr(ctx, ret, "then");
+        if (JS_IsException(then)) {
+            JS_FreeValue(ctx, ret);
+            ret = JS_EXCEPTION;
+        } else if (JS_IsFunction(ctx, then)) { /* a thenable: adopt it, as await would */
+            JSValue resolving[2];
+            JSValue p = JS_NewPromiseCapability(ctx, resolving);
+            JSValue r = JS_IsException(p) ? JS_EXCEPTION
+                                          : JS_Call(ctx, resolving[0], JS_UNDEFINED, 1, &ret);
+            if (!JS_IsException(p)) {
+                JS_FreeValue(ctx, resolving[0]);
+                JS_FreeValue(ctx, resolving[1]);
+            }
+            JS_FreeValue(ctx, ret);
+            if (JS_IsException(r)) {
+                JS_FreeValue(ctx, p);
+                ret = JS_EXCEPTION;
+            } else {
+                JS_FreeValue(ctx, r);
+                ret = p;
             }
         }
+        JS_FreeValue(ctx, then);
     }
+    int state = 2; /* rejected */
+    JSValue result;
+    if (JS_IsException(ret)) {
+        result = JS_GetException(ctx);
+    }
+    for (;;) {
+        JSContext *job_ctx;
+        int r = JS_ExecutePendingJob(nxg_g.rt, &job_ctx);
+        if (r == 0)
+            break;
+        if (r < 0) { /* only when running the jobs itself fails (out of memory) */
+            JS_FreeValue(ctx, JS_GetException(job_ctx));
+            nxg_g.oom = true;
+            break;
+        }
+    }
+    if (!JS_IsException(ret)) {
+        state = JS_PromiseState(ctx, ret);
+        if (state < 0) { /* a plain value */
+            state = 1;
+            result = ret;
+        } else {
+            result = JS_PromiseResult(ctx, ret);
+            JS_FreeValue(ctx, ret);
+        }
+    }
+    int32_t status = NXG_OK;
     if (nxg_g.oom) {
-        JS_FreeValue(ctx, outcome.value);
-        return memory_limit_outcome(ctx);
-    }
-    if (outcome.settled == 1) {
-        if (nxg_encode(ctx, &nxg_g.output, outcome.value) < 0) {
+        status = memory_limit_outcome(ctx);
+    } else if (state == 1) { /* fulfilled */
+        if (nxg_encode(ctx, &nxg_g.output, result) < 0) {
             output_reset();
             if (nxg_g.oom)
                 status = memory_limit_outcome(ctx);
             else {
-                write_error(ctx, JS_GetException(ctx), src, src_len, false, "return value: ");
+                write_error(ctx, JS_GetException(ctx), src, src_len, false, "return value: ", 0);
                 status = NXG_ERR_EXCEPTION;
             }
         }
-    } else if (outcome.settled == 2) {
-        write_error(ctx, JS_DupValue(ctx, outcome.value), src, src_len, false, "");
+    } else if (state == 2) { /* rejected */
+        write_error(ctx, JS_DupValue(ctx, result), src, src_len, false, "", 0);
         status = NXG_ERR_EXCEPTION;
     } else {
         write_plain_error("Error", "the handler did not finish: it awaits a promise that "
                                    "never settles");
         status = NXG_ERR_EXCEPTION;
     }
-    JS_FreeValue(ctx, outcome.value);
-    outcome.value = JS_UNDEFINED;
+    JS_FreeValue(ctx, result);
     return status;
 }

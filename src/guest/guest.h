@@ -46,9 +46,10 @@ typedef struct nxg_guest {
     bool oom;                /* an allocation was refused since the call began */
     uintptr_t stack_floor;   /* lowest C stack address the shim's own recursion uses */
     nxg_buf output;          /* output of the last nxg_compile / nxg_run */
-    JSValue promise_then;    /* the original Promise.prototype.then */
-    JSValue object_freeze;   /* the original Object.freeze */
     JSValue extensions;      /* the run's extension registry (object) or undefined */
+    JSAtom atom_args;        /* "$args" */
+    JSAtom atom_scope;       /* "$scope" */
+    bool context_set;        /* $args/$scope were given by a run (since the snapshot) */
     uint64_t rng[2];         /* Math.random state (xorshift128+) */
     bool rng_seeded;         /* rng seeded for this execution */
 } nxg_guest;
@@ -72,6 +73,13 @@ int nxg_encode(JSContext *ctx, nxg_buf *out, JSValueConst val);
  * unsupported type, depth). */
 JSValue nxg_decode(JSContext *ctx, const uint8_t *data, size_t len);
 
+/* Decodes the values of the str keys `names[0..n)` of the MessagePack map in data[0..len)
+ * into vals (left untouched for absent keys; other keys are checked and skipped); with
+ * `frozen`, every array and object made is read-only as after Object.freeze. Returns 0,
+ * or -1 with an exception pending (vals already set are freed). */
+int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const char *const *names,
+                      int n, JSValue *vals, bool frozen);
+
 /* MessagePack writers used outside the codec (error maps). */
 void nxg_mp_map_header(nxg_buf *out, uint32_t n);
 void nxg_mp_str(nxg_buf *out, const char *s, size_t len);
@@ -84,9 +92,9 @@ void nxg_mp_int(nxg_buf *out, int64_t v);
  * error. Returns 0 or -1 (out of memory). */
 int nxg_api_install(JSContext *ctx);
 
-/* Defines the per-execution globals $args and $scope (deeply frozen, read-only) and
- * keeps the extension registry (undefined for "any"). Takes ownership of the values.
- * Returns 0 or -1 with an exception pending. */
+/* Defines the per-execution globals $args and $scope (read-only bindings to values the
+ * caller froze; undefined = absent) and keeps the extension registry (undefined for
+ * "any"). Takes ownership of the values. Returns 0 or -1 with an exception pending. */
 int nxg_api_begin_run(JSContext *ctx, JSValue args, JSValue scope, JSValue extensions);
 
 /* Turns an error reply of an import into a thrown Error (the return value is

@@ -111,6 +111,17 @@ static void test_return_values(void **state)
     expect_ok("await null; return await Promise.resolve(7)", "7");
     expect_ok("const f = async () => { await 0; return 'later' }; return f()", "\"later\"");
     expect_ok("return Promise.all([1, Promise.resolve(2)])", "[1,2]");
+    /* handlers without `await` compile to plain functions: same outcomes */
+    expect_ok("return Promise.resolve(5)", "5");
+    expect_ok("return {then(resolve) { resolve(6) }}", "6");
+    expect_ok("Promise.resolve().then(() => $emit('later')); return 1", "1");
+    expect_journal("emit later null\n");
+    expect("return Promise.reject(new Error('r'))", NULL, NXG_ERR_EXCEPTION, NULL);
+    expect_field("message", "\"r\"");
+    expect("return {then() { throw new TypeError('t') }}", NULL, NXG_ERR_EXCEPTION, NULL);
+    expect_field("name", "\"TypeError\"");
+    expect("return new Promise(() => {})", NULL, NXG_ERR_EXCEPTION, NULL);
+    expect_field_contains("message", "never settles");
 }
 
 /* ---------------------------------------------------------------- $state */
@@ -432,6 +443,8 @@ static void test_context(void **state)
     (void)state;
     const char *ctx = "{\"args\": {\"id\": 3, \"tags\": [\"a\"]}, \"scope\": {\"user\": \"ann\"}}";
     expect("return [$args.id, $args.tags, $scope.user]", ctx, NXG_OK, "[3,[\"a\"],\"ann\"]");
+    expect("return [Object.isFrozen($args), Object.isFrozen($args.tags), Object.isFrozen($scope)]",
+           ctx, NXG_OK, "[true,true,true]");
     /* read-only: deeply frozen, bindings not writable */
     expect("'use strict'; $args.tags.push('b')", ctx, NXG_ERR_EXCEPTION, NULL);
     expect_field("name", "\"TypeError\"");
@@ -658,7 +671,7 @@ static void test_timeout(void **state)
     uint64_t ms = (nxw_now_ns() - t0) / 1000000;
     assert_int_equal(host.status, GH_TRAP);
     assert_int_equal(host.err.trap, NXW_TRAP_TIMEOUT);
-    assert_true(ms >= 100 && ms < 150);
+    assert_true(ms >= 100 && ms < 400); /* generous: ctest runs tests in parallel */
     gh_exec(&host, "for (;;) { try { while (true) {} } catch (e) {} }", NULL);
     assert_int_equal(host.status, GH_TRAP);
     assert_int_equal(host.err.trap, NXW_TRAP_TIMEOUT);

@@ -643,40 +643,40 @@ JSValue nxg_decode(JSContext *ctx, const uint8_t *data, size_t len)
     return v;
 }
 
-int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const char *const *names,
-                      int n, JSValue *vals, bool frozen)
+/* Body of nxg_decode_fields. */
+static int dec_fields(nxg_dec *d, const char *const *names, int n, JSValue *vals)
 {
-    nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 1, .frozen = frozen};
+    JSContext *ctx = d->ctx;
     uint64_t count;
-    uint8_t t = len ? *d.p++ : 0;
+    uint8_t t = d->p < d->end ? *d->p++ : 0;
     if (t >= 0x80 && t <= 0x8f)
         count = t & 0x0f;
-    else if ((t != 0xde && t != 0xdf) || !dec_be(&d, t == 0xde ? 2 : 4, &count)) {
-        dec_error(&d, "the context is not a map");
+    else if ((t != 0xde && t != 0xdf) || !dec_be(d, t == 0xde ? 2 : 4, &count)) {
+        dec_error(d, "the context is not a map");
         return -1;
     }
     for (uint64_t i = 0; i < count; i++) {
         /* the key */
         uint64_t klen = 0;
-        if (d.p >= d.end)
+        if (d->p >= d->end)
             goto truncated;
-        t = *d.p++;
+        t = *d->p++;
         if (t >= 0xa0 && t <= 0xbf)
             klen = t & 0x1f;
-        else if (t < 0xd9 || t > 0xdb || !dec_be(&d, 1 << (t - 0xd9), &klen)) {
-            dec_error(&d, "map key is not a string");
+        else if (t < 0xd9 || t > 0xdb || !dec_be(d, 1 << (t - 0xd9), &klen)) {
+            dec_error(d, "map key is not a string");
             goto fail;
         }
-        if ((uint64_t)(d.end - d.p) < klen)
+        if ((uint64_t)(d->end - d->p) < klen)
             goto truncated;
-        const char *key = (const char *)d.p;
-        d.p += klen;
+        const char *key = (const char *)d->p;
+        d->p += klen;
         int which = -1;
         for (int k = 0; k < n; k++)
             if (strlen(names[k]) == klen && memcmp(names[k], key, klen) == 0)
                 which = k;
         /* the value (decoded even when unused, which checks it) */
-        JSValue v = dec_value(&d);
+        JSValue v = dec_value(d);
         if (JS_IsException(v))
             goto fail;
         if (which >= 0) {
@@ -686,16 +686,23 @@ int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const cha
             JS_FreeValue(ctx, v);
         }
     }
-    if (d.p == d.end)
+    if (d->p == d->end)
         return 0;
-    dec_error(&d, "trailing bytes");
+    dec_error(d, "trailing bytes");
     goto fail;
 truncated:
-    dec_error(&d, "truncated");
+    dec_error(d, "truncated");
 fail:
     for (int k = 0; k < n; k++) {
         JS_FreeValue(ctx, vals[k]);
         vals[k] = JS_UNDEFINED;
     }
     return -1;
+}
+
+int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const char *const *names,
+                      int n, JSValue *vals, bool frozen)
+{
+    nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 1, .frozen = frozen};
+    return dec_fields(&d, names, n, vals);
 }

@@ -576,9 +576,11 @@ static int ext_registered(JSContext *ctx, JSValueConst name, JSValueConst method
     }
     int found = 0;
     uint32_t n = 0;
-    JSValue len = JS_GetPropertyStr(ctx, methods, "length");
-    JS_ToUint32(ctx, &n, len);
-    JS_FreeValue(ctx, len);
+    if (JS_IsArray(ctx, methods) > 0) {
+        JSValue len = JS_GetPropertyStr(ctx, methods, "length");
+        JS_ToUint32(ctx, &n, len);
+        JS_FreeValue(ctx, len);
+    }
     size_t want_len;
     const char *want = JS_ToCStringLen(ctx, &want_len, method);
     for (uint32_t i = 0; want && i < n && !found; i++) {

@@ -27,7 +27,7 @@ static const char wrap_sync[] = "(function handler() {";
 static const char wrap_suffix[] = "\n})";
 
 /* Linear-memory layout symbols defined by wasm-ld. */
-extern char __stack_low, __heap_base;
+extern char __stack_low, __stack_high, __heap_base;
 
 /* C stack kept free below QuickJS's own limit, for C code that does not check it. */
 #define NXG_C_STACK_MARGIN (96u * 1024u)
@@ -396,8 +396,8 @@ JSValue nxg_eval_in(JSContext *ctx, const char *source)
 
 NXG_EXPORT(NXG_EXPORT_INIT) int32_t nxg_init(uint32_t memory_limit, uint32_t stack_limit)
 {
-    if (nxg_g.rt)
-        return NXG_ERR_INTERNAL;
+    if (nxg_g.rt || (size_t)(&__stack_high - &__stack_low) != NXG_STACK_SIZE)
+        return NXG_ERR_INTERNAL; /* repeated, or linked with another stack size */
     nxg_g.extensions = JS_UNDEFINED;
     JSRuntime *rt = JS_NewRuntime2(&nxg_malloc_funcs, NULL);
     if (!rt)
@@ -607,18 +607,19 @@ int32_t nxg_run(const uint8_t *code, uint32_t code_len, const uint8_t *context, 
         JS_FreeValue(ctx, then);
     }
     int state = 2; /* rejected */
-    JSValue result;
-    if (JS_IsException(ret)) {
+    JSValue result = JS_UNDEFINED;
+    if (JS_IsException(ret))
         result = JS_GetException(ctx);
-    }
     for (;;) {
         JSContext *job_ctx;
         int r = JS_ExecutePendingJob(nxg_g.rt, &job_ctx);
         if (r == 0)
             break;
-        if (r < 0) { /* only when running the jobs itself fails (out of memory) */
-            JS_FreeValue(ctx, JS_GetException(job_ctx));
-            nxg_g.oom = true;
+        if (r < 0) { /* a job failed outside any promise (out of memory, ...) */
+            JS_FreeValue(ctx, ret);
+            JS_FreeValue(ctx, result);
+            ret = JS_EXCEPTION;
+            result = JS_GetException(job_ctx);
             break;
         }
     }

@@ -104,7 +104,7 @@
 /* File name QuickJS shows for handler code in stack traces. */
 #define NXG_HANDLER_FILENAME "handler.js"
 /* Bytes of C stack the module is linked with (the shadow stack in linear memory). */
-#define NXG_STACK_SIZE (1024u * 1024u)
+#define NXG_STACK_SIZE (512u * 1024u)
 /* Engine stack bytes per byte of QuickJS stack (see nxg_init): measured worst cases 16
  * while running handlers and 42 while compiling, plus a margin. */
 #define NXG_RUN_STACK_RATIO 24u
@@ -158,9 +158,12 @@ typedef enum nxg_log_level {
  * divided by NXG_RUN_STACK_RATIO (by NXG_COMPILE_STACK_RATIO while compiling), so its
  * recursion ends in a catchable "stack overflow" error before the engine's stack is
  * exhausted. With 1 MiB of engine stack a plain recursive function reaches a depth of
- * about 160 (give the engine more stack for deeper recursion). Creates the QuickJS
- * runtime and contexts and installs the handler API. Call once per instance, before
- * snapshotting. */
+ * about 160 (give the engine more stack for deeper recursion; the module's own C stack,
+ * NXG_STACK_SIZE, caps QuickJS's limit at about 400 KiB, reached with 10 MiB of engine
+ * stack). After nxg_init the instance's linear memory is about 704 KiB; a 1 MiB memory
+ * limit still runs small handlers. Creates the QuickJS runtime and contexts and installs
+ * the handler API. Call once per instance, before snapshotting. Returns NXG_ERR_INTERNAL
+ * when called twice. */
 #define NXG_EXPORT_INIT "nxg_init"
 /* "(ii)i": nxg_compile(source_ptr, source_len) -> nxg_status. The source (UTF-8) is the
  * body of an async function. Output: the code blob (NXG_OK) or an error map

@@ -628,6 +628,20 @@ static void test_memory_bomb(void **state)
     }
 }
 
+/* The smallest memory limit the runtime accepts (1 MiB) still runs handlers. */
+static void test_small_memory_limit(void **state)
+{
+    (void)state;
+    gh_host small;
+    assert_true(gh_open(&small, NEXUS_GUEST_WASM, 1u << 20, STACK_BYTES));
+    assert_int_equal(gh_exec(&small, "return [1, 2, 3].map(x => x * 2)", NULL), NXG_OK);
+    assert_string_equal(small.out_text, "[2,4,6]");
+    assert_int_equal(gh_exec(&small, "const a = []; while (true) a.push([1, 2, 3])", NULL),
+                     NXG_ERR_MEMORY_LIMIT);
+    assert_int_equal(gh_exec(&small, "return 'ok'", NULL), NXG_OK);
+    gh_close(&small);
+}
+
 static void test_deep_recursion(void **state)
 {
     (void)state;
@@ -768,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_exception_location),
         cmocka_unit_test(test_invalid_blob),
         cmocka_unit_test(test_memory_bomb),
+        cmocka_unit_test(test_small_memory_limit),
         cmocka_unit_test(test_deep_recursion),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_number_formatting_matches_native),

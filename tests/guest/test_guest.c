@@ -303,6 +303,8 @@ static void test_ext_resume_error(void **state)
     assert_int_equal(host.status, NXG_ERR_EXCEPTION);
     expect_field("name", "\"TimeoutError\"");
     expect_field("message", "\"timeout\"");
+    expect_field("line", "2");
+    expect_field("snippet", "\"await $ext.http.get('u');\"");
 
     /* the host may refuse without suspending */
     gh_reset(&host);

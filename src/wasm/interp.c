@@ -469,26 +469,20 @@ do_call:
         CHARGE(cost);
         NEXT();
     }
-    HANDLER(BR_IF_BACK) {
-        if (fp[pc[1].u32].i32) {
-            uint32_t cost = pc[3].u32;
-            pc = &pc[2] + pc[2].i32;
-            CHARGE(cost);
-        } else {
-            pc += 4;
-        }
-        NEXT();
+/* BR_IF_BACK / BR_UNLESS_BACK [a t cost]: branch back (charging) when COND holds. */
+#define BR_TEST_BACK(NAME, COND)                                                       \
+    HANDLER(NAME) {                                                                    \
+        if (COND) {                                                                    \
+            uint32_t cost = pc[3].u32;                                                 \
+            pc = &pc[2] + pc[2].i32;                                                   \
+            CHARGE(cost);                                                              \
+        } else {                                                                       \
+            pc += 4;                                                                   \
+        }                                                                              \
+        NEXT();                                                                        \
     }
-    HANDLER(BR_UNLESS_BACK) {
-        if (!fp[pc[1].u32].i32) {
-            uint32_t cost = pc[3].u32;
-            pc = &pc[2] + pc[2].i32;
-            CHARGE(cost);
-        } else {
-            pc += 4;
-        }
-        NEXT();
-    }
+    BR_TEST_BACK(BR_IF_BACK, fp[pc[1].u32].i32)
+    BR_TEST_BACK(BR_UNLESS_BACK, !fp[pc[1].u32].i32)
     HANDLER(BR_TABLE_BACK) {
         uint32_t i = fp[pc[1].u32].u32, n = pc[2].u32, cost = pc[3].u32;
         const wc_cell *cell = &pc[4 + (i < n ? i : n)];

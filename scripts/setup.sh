@@ -10,6 +10,10 @@ NEXUS_DEBIAN_PACKAGES=(
     wabt                                       # wast2json for the spec testsuite
     clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32  # wasm32-wasi toolchain
     libclang-rt-19-dev                         # sanitizer runtimes for clang-19
+    libssl-dev                                 # SHA-256 / HMAC (libcrypto) for the compile cache
+    libmicrohttpd-dev                          # HTTP server
+    curl                                       # HTTP client of the end-to-end tests
+    prometheus                                 # promtool, checks the /metrics exposition
 )
 
 missing=()

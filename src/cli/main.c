@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "nexus_wasm.h"
 #include "spectest.h"
 #include "wasi.h"
@@ -49,6 +50,9 @@ static void nx_cli_print_usage(FILE *out) {
           "                     run a WebAssembly module with WASI preview1\n"
           "  spectest FILE.json...\n"
           "                     run spec testsuite scripts converted by wast2json\n"
+          "  bench HANDLER.js [--context FILE.json] [--iterations N] [--threads T]\n"
+          "                     execute a handler many times; print latency and\n"
+          "                     throughput (nexus bench --help)\n"
           "  help, --help       show this help\n"
           "  --version          show the version\n"
           "\n"
@@ -786,6 +790,7 @@ int main(int argc, char **argv) {
     const char *command = argv[1];
     if (strcmp(command, "wasm") == 0) return nx_cli_wasm_main(argc - 1, argv + 1);
     if (strcmp(command, "spectest") == 0) return nx_spectest_main(argc - 1, argv + 1);
+    if (strcmp(command, "bench") == 0) return nx_bench_main(argc - 1, argv + 1);
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
         strcmp(command, "-h") == 0) {
         nx_cli_print_usage(stdout);

@@ -1,0 +1,2 @@
+// Infinite loop: only the timeout stops it (TIMEOUT).
+while (true) {}

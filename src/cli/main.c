@@ -1,7 +1,9 @@
 /*
  * main.c — entry point of the `nexus` command.
  *
- * Dispatches to the subcommands: `nexus wasm` runs a WebAssembly module with the WASI
+ * Dispatches to the subcommands: `nexus run` / `nexus compile` execute and compile
+ * handlers through the runtime library (run.c), `nexus bench` measures one (bench.c),
+ * `nexus wasm` runs a WebAssembly module with the WASI
  * preview1 host of wasi.c (its `_start`, or one export given by --invoke whose results
  * are printed), `nexus spectest` runs spec testsuite scripts (spectest.c); `help` and
  * `--version` do what they say. Every failure is one line on stderr starting with
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "run.h"
 #include "nexus_wasm.h"
 #include "spectest.h"
 #include "wasi.h"
@@ -45,6 +48,12 @@ static void nx_cli_print_usage(FILE *out) {
     fputs("usage: nexus <command> [arguments]\n"
           "\n"
           "commands:\n"
+          "  run HANDLER.js [--context FILE.json] [--timeout-ms N] [--memory-limit-mb N]\n"
+          "      [--cap TOKEN]... | run --bytecode FILE ...\n"
+          "                     execute a handler; print the result as JSON\n"
+          "                     (nexus run --help)\n"
+          "  compile HANDLER.js -o FILE\n"
+          "                     compile a handler to bytecode (nexus compile --help)\n"
           "  wasm [--env K=V]... [--invoke NAME] [--timeout-ms N] [--memory-limit-mb N]\n"
           "       [--stack-limit-kb N] [--fuel N] [--print-fuel] MODULE.wasm [ARGS...]\n"
           "                     run a WebAssembly module with WASI preview1\n"
@@ -791,6 +800,8 @@ int main(int argc, char **argv) {
     if (strcmp(command, "wasm") == 0) return nx_cli_wasm_main(argc - 1, argv + 1);
     if (strcmp(command, "spectest") == 0) return nx_spectest_main(argc - 1, argv + 1);
     if (strcmp(command, "bench") == 0) return nx_bench_main(argc - 1, argv + 1);
+    if (strcmp(command, "run") == 0) return nx_run_main(argc - 1, argv + 1);
+    if (strcmp(command, "compile") == 0) return nx_compile_main(argc - 1, argv + 1);
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
         strcmp(command, "-h") == 0) {
         nx_cli_print_usage(stdout);

@@ -28,8 +28,9 @@ cmake --build build-asan -j"$jobs" >/dev/null
 echo "== thread sanitizer build (threaded unit tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
       -DNEXUS_WERROR=ON -DNEXUS_TSAN=ON -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
-cmake --build build-tsan -j"$jobs" --target test_control >/dev/null
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R wasm_test_control)
+cmake --build build-tsan -j"$jobs" --target test_control test_concurrency test_runtime >/dev/null
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure \
+    -R 'wasm_test_control|runtime_test_concurrency|runtime_test_runtime')
 
 if [ "${CI:-}" = true ] || [ -n "${NEXUS_FUZZ_SECONDS:-}" ]; then
     echo "== fuzzing"

@@ -14,7 +14,7 @@ static int setup(void **state)
     nx_config cfg = rt_test_config(NULL);
     cfg.min_instances = 1;
     cfg.max_instances = 1;
-    cfg.timeout_ms = 2000;
+    cfg.timeout_ms = 30000; /* generous: sanitizer builds run the guest 10-20x slower */
     rt = rt_test_open(&cfg);
     return 0;
 }

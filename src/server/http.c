@@ -324,8 +324,8 @@ static void log_request(const nxsrv_server *srv, const nxsrv_request *req,
     if (req->answered && req->status >= 500) level = NX_LOG_ERROR;
     if (level < srv->log_level) return;
     double ms = (double)((nxsrv_now_ns() - req->start_ns) / 1000u) / 1000.0;
-    json_t *f = json_pack("{s:s, s:o, s:o, s:f}", "method", req->method, "path",
-                          nxsrv_json_text(req->path), "status",
+    json_t *f = json_pack("{s:o, s:o, s:o, s:f}", "method", nxsrv_json_text(req->method),
+                          "path", nxsrv_json_text(req->path), "status",
                           req->answered ? json_integer(req->status) : json_null(), "durationMs",
                           ms);
     if (f && req->error_code) json_object_set_new(f, "errorCode", json_string(req->error_code));

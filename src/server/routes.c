@@ -53,7 +53,7 @@ void nxsrv_reply_error(nxsrv_reply *out, unsigned status, const char *code, cons
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     json_t *err = json_pack("{s:s, s:o}", "code", code, "message", nxsrv_json_text(message));
-    if (err && field) json_object_set_new(err, "field", json_string(field));
+    if (err && field) json_object_set_new(err, "field", nxsrv_json_text(field));
     nxsrv_reply_json(out, status, err ? json_pack("{s:o}", "error", err) : NULL);
     if (out->status == status) out->error_code = code;
 }

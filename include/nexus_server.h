@@ -9,8 +9,8 @@
  *     GET  /health       {"status": "ok", ...}
  *
  * The HTTP status says whether the server did what was asked; a result's "status" says
- * what the handler did (so a handler that threw is HTTP 200). The README's "HTTP API"
- * section has the table of statuses and the request and error shapes.
+ * what the handler did (so a handler that threw is HTTP 200). The README's section "The
+ * HTTP server" has the table of statuses and the request and error shapes.
  *
  * Each connection is served by its own thread (libmicrohttpd's thread-per-connection
  * mode): an execution blocks its connection only. Every request and the runtime's own

@@ -54,7 +54,7 @@ static void serve_print_help(FILE *out)
             "  GET  /v1/stats    runtime statistics (JSON)\n"
             "  GET  /metrics     Prometheus metrics\n"
             "  GET  /health      {\"status\": \"ok\"} (needs no token)\n"
-            "Request and response shapes and the HTTP statuses: README.md, \"HTTP API\".\n"
+            "Request and response shapes and the HTTP statuses: README.md, \"The HTTP server\".\n"
             "Logs: one JSON object per line on stderr (per request: time, level, method,\n"
             "path, status, durationMs, errorCode), filtered by LOG_LEVEL.\n"
             "On SIGTERM/SIGINT: new connections are refused, running executions get\n"

@@ -19,7 +19,7 @@
 
 #include "nexus_server.h"
 
-/* Fixed limits of the server (documented in the README's HTTP API section). */
+/* Fixed limits of the server (documented in the README, "The HTTP server"). */
 #define NXSRV_MAX_CONNECTIONS 256u   /* open connections at once; more are refused */
 #define NXSRV_RETRY_AFTER_S 1u       /* Retry-After of a 503 "instance pool exhausted" */
 

@@ -397,7 +397,8 @@ test_request_log() {
 }
 
 test_main_server() {
-    start_server main BODY_LIMIT=64kb MAX_INSTANCES=4 LOG_LEVEL=info
+    # QUEUE_TIMEOUT_MS: slow (sanitizer) builds must queue, not refuse, the 8 clients
+    start_server main BODY_LIMIT=64kb MAX_INSTANCES=4 QUEUE_TIMEOUT_MS=60000 LOG_LEVEL=info
     if grep -q 'curl -s .*/v1/execute' "$log"; then ok; else fail "start-up line shows a curl example"; fi
     test_basics
     test_handler_errors

@@ -14,6 +14,8 @@ NEXUS_DEBIAN_PACKAGES=(
     libmicrohttpd-dev                          # HTTP server
     curl                                       # HTTP client of the end-to-end tests
     prometheus                                 # promtool, checks the /metrics exposition
+    jq                                         # JSON assertions of the server tests
+    wrk                                        # HTTP load generator (scripts/load.sh)
 )
 
 missing=()

@@ -20,6 +20,7 @@
 #include "bench.h"
 #include "run.h"
 #include "nexus_wasm.h"
+#include "serve.h"
 #include "spectest.h"
 #include "wasi.h"
 
@@ -62,6 +63,8 @@ static void nx_cli_print_usage(FILE *out) {
           "  bench HANDLER.js [--context FILE.json] [--iterations N] [--threads T]\n"
           "                     execute a handler many times; print latency and\n"
           "                     throughput (nexus bench --help)\n"
+          "  serve              serve the handler runtime over HTTP, configured from the\n"
+          "                     environment (nexus serve --help)\n"
           "  help, --help       show this help\n"
           "  --version          show the version\n"
           "\n"
@@ -802,6 +805,7 @@ int main(int argc, char **argv) {
     if (strcmp(command, "bench") == 0) return nx_bench_main(argc - 1, argv + 1);
     if (strcmp(command, "run") == 0) return nx_run_main(argc - 1, argv + 1);
     if (strcmp(command, "compile") == 0) return nx_compile_main(argc - 1, argv + 1);
+    if (strcmp(command, "serve") == 0) return nx_serve_main(argc - 1, argv + 1);
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
         strcmp(command, "-h") == 0) {
         nx_cli_print_usage(stdout);

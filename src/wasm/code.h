@@ -251,6 +251,7 @@ typedef enum wc_op {
     WC_FMEM_OPS(WC_ENUM_FMEM)
     WC_NUMERIC_OPS(WC_ENUM_OP)
     WV_EACH_OP(WC_ENUM_OP) /* SIMD (simd_ops.h) */
+    WV_EACH_ADDR_OP(WC_ENUM_ADDR)
 #undef WC_ENUM_FMEM
 #undef WC_ENUM_BACK
 #undef WC_ENUM_CONTROL

@@ -345,7 +345,7 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp, nxw_trap r
         WC_CONTROL_OPS(LABEL_CONTROL) WC_BACK_OPS(LABEL_BACK) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
         WC_STORE_OPS(LABEL_ADDR) WC_FMEM_OPS(LABEL_FMEM)
         WC_NUMERIC_OPS(LABEL_OP)
-        WV_EACH_OP(LABEL_OP)
+        WV_EACH_OP(LABEL_OP) WV_EACH_ADDR_OP(LABEL_ADDR)
 #undef LABEL_FMEM
 #undef LABEL_BACK
 #undef LABEL_ADDR

@@ -22,6 +22,7 @@
 #define NXW_SIMD_LANES_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -190,68 +191,102 @@ WV_SAT_S(wv_add_sat_s16, wv_i16x8, 8, +, INT16_MIN, INT16_MAX)
 WV_SAT_S(wv_sub_sat_s16, wv_i16x8, 8, -, INT16_MIN, INT16_MAX)
 #undef WV_SAT_S
 
-/* Narrowing with saturation: a's lanes, then b's, each clamped to [LO, HI]. */
-#define WV_NARROW(NAME, RT, AT, LANES, LO, HI)                                         \
-    static inline RT NAME(AT a, AT b) {                                                \
-        RT r;                                                                          \
-        for (int i = 0; i < LANES; i++) {                                              \
-            r[i] = a[i] < LO ? LO : a[i] > HI ? HI : a[i];                             \
-            r[i + LANES] = b[i] < LO ? LO : b[i] > HI ? HI : b[i];                     \
-        }                                                                              \
-        return r;                                                                      \
-    }
-WV_NARROW(wv_narrow_i16_s, wv_i8x16, wv_i16x8, 8, INT8_MIN, INT8_MAX)
-WV_NARROW(wv_narrow_i16_u, wv_u8x16, wv_i16x8, 8, 0, UINT8_MAX)
-WV_NARROW(wv_narrow_i32_s, wv_i16x8, wv_i32x4, 4, INT16_MIN, INT16_MAX)
-WV_NARROW(wv_narrow_i32_u, wv_u16x8, wv_i32x4, 4, 0, UINT16_MAX)
-#undef WV_NARROW
+/* Narrowing with saturation: each lane clamped to [LO, HI] (lane-parallel selects), then
+ * the low halves of a's lanes followed by b's (the even narrow lanes of a, b). */
+#define WV_CLAMP(V, LO, HI)                                                            \
+    do {                                                                               \
+        __typeof__(V) lo_ = (__typeof__(V))((V) < (LO)), hi_ = (__typeof__(V))((V) > (HI)); \
+        (V) = ((V) & ~(lo_ | hi_)) | ((LO) & lo_) | ((HI) & hi_);                      \
+    } while (0)
+static inline wv_i8x16 wv_narrow_i16_s(wv_i16x8 a, wv_i16x8 b) {
+    WV_CLAMP(a, INT8_MIN, INT8_MAX);
+    WV_CLAMP(b, INT8_MIN, INT8_MAX);
+    return __builtin_shufflevector((wv_i8x16)a, (wv_i8x16)b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                   20, 22, 24, 26, 28, 30);
+}
+static inline wv_u8x16 wv_narrow_i16_u(wv_i16x8 a, wv_i16x8 b) {
+    WV_CLAMP(a, 0, UINT8_MAX);
+    WV_CLAMP(b, 0, UINT8_MAX);
+    return __builtin_shufflevector((wv_u8x16)a, (wv_u8x16)b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                   20, 22, 24, 26, 28, 30);
+}
+static inline wv_i16x8 wv_narrow_i32_s(wv_i32x4 a, wv_i32x4 b) {
+    WV_CLAMP(a, INT16_MIN, INT16_MAX);
+    WV_CLAMP(b, INT16_MIN, INT16_MAX);
+    return __builtin_shufflevector((wv_i16x8)a, (wv_i16x8)b, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+static inline wv_u16x8 wv_narrow_i32_u(wv_i32x4 a, wv_i32x4 b) {
+    WV_CLAMP(a, 0, UINT16_MAX);
+    WV_CLAMP(b, 0, UINT16_MAX);
+    return __builtin_shufflevector((wv_u16x8)a, (wv_u16x8)b, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+#undef WV_CLAMP
 
-/* Widening of half the lanes (from lane `from`: 0 = low half, LANES = high half). */
-#define WV_EXTEND(NAME, RT, AT, LANES, WIDE)                                           \
-    static inline RT NAME(AT a, int from) {                                            \
-        RT r;                                                                          \
-        for (int i = 0; i < LANES; i++) r[i] = (WIDE)a[(from + i) & (2 * LANES - 1)];  \
-        return r;                                                                      \
-    }
-WV_EXTEND(wv_extend_i8_s, wv_i16x8, wv_i8x16, 8, int16_t)
-WV_EXTEND(wv_extend_i8_u, wv_u16x8, wv_u8x16, 8, uint16_t)
-WV_EXTEND(wv_extend_i16_s, wv_i32x4, wv_i16x8, 4, int32_t)
-WV_EXTEND(wv_extend_i16_u, wv_u32x4, wv_u16x8, 4, uint32_t)
-WV_EXTEND(wv_extend_i32_s, wv_i64x2, wv_i32x4, 2, int64_t)
-WV_EXTEND(wv_extend_i32_u, wv_u64x2, wv_u32x4, 2, uint64_t)
-#undef WV_EXTEND
+/* Widening of the low or high half: each lane duplicated into both halves of a lane of
+ * twice the width, then shifted right by the narrow width (arithmetic for signed,
+ * logical for unsigned), which leaves the lane sign- or zero-extended. */
+#define WV_DUP8_LO 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7
+#define WV_DUP8_HI 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15
+#define WV_DUP16_LO 0, 0, 1, 1, 2, 2, 3, 3
+#define WV_DUP16_HI 4, 4, 5, 5, 6, 6, 7, 7
+#define WV_DUP32_LO 0, 0, 1, 1
+#define WV_DUP32_HI 2, 2, 3, 3
+static inline wv_i16x8 wv_extend_low_i8_s(wv_i8x16 a) { return (wv_i16x8)__builtin_shufflevector(a, a, WV_DUP8_LO) >> 8; }
+static inline wv_i16x8 wv_extend_high_i8_s(wv_i8x16 a) { return (wv_i16x8)__builtin_shufflevector(a, a, WV_DUP8_HI) >> 8; }
+static inline wv_u16x8 wv_extend_low_i8_u(wv_u8x16 a) { return (wv_u16x8)__builtin_shufflevector(a, a, WV_DUP8_LO) >> 8; }
+static inline wv_u16x8 wv_extend_high_i8_u(wv_u8x16 a) { return (wv_u16x8)__builtin_shufflevector(a, a, WV_DUP8_HI) >> 8; }
+static inline wv_i32x4 wv_extend_low_i16_s(wv_i16x8 a) { return (wv_i32x4)__builtin_shufflevector(a, a, WV_DUP16_LO) >> 16; }
+static inline wv_i32x4 wv_extend_high_i16_s(wv_i16x8 a) { return (wv_i32x4)__builtin_shufflevector(a, a, WV_DUP16_HI) >> 16; }
+static inline wv_u32x4 wv_extend_low_i16_u(wv_u16x8 a) { return (wv_u32x4)__builtin_shufflevector(a, a, WV_DUP16_LO) >> 16; }
+static inline wv_u32x4 wv_extend_high_i16_u(wv_u16x8 a) { return (wv_u32x4)__builtin_shufflevector(a, a, WV_DUP16_HI) >> 16; }
+static inline wv_i64x2 wv_extend_low_i32_s(wv_i32x4 a) { return (wv_i64x2)__builtin_shufflevector(a, a, WV_DUP32_LO) >> 32; }
+static inline wv_i64x2 wv_extend_high_i32_s(wv_i32x4 a) { return (wv_i64x2)__builtin_shufflevector(a, a, WV_DUP32_HI) >> 32; }
+static inline wv_u64x2 wv_extend_low_i32_u(wv_u32x4 a) { return (wv_u64x2)__builtin_shufflevector(a, a, WV_DUP32_LO) >> 32; }
+static inline wv_u64x2 wv_extend_high_i32_u(wv_u32x4 a) { return (wv_u64x2)__builtin_shufflevector(a, a, WV_DUP32_HI) >> 32; }
+#undef WV_DUP8_LO
+#undef WV_DUP8_HI
+#undef WV_DUP16_LO
+#undef WV_DUP16_HI
+#undef WV_DUP32_LO
+#undef WV_DUP32_HI
 
-/* Extended multiply of half the lanes: products in WIDE, which holds every product of
- * two lanes exactly (the operands are converted to WIDE before multiplying). */
-#define WV_EXTMUL(NAME, RT, AT, LANES, WIDE)                                           \
-    static inline RT NAME(AT a, AT b, int from) {                                      \
-        RT r;                                                                          \
-        for (int i = 0; i < LANES; i++) {                                              \
-            int k = (from + i) & (2 * LANES - 1);                                      \
-            r[i] = (WIDE)a[k] * (WIDE)b[k];                                            \
-        }                                                                              \
-        return r;                                                                      \
-    }
-WV_EXTMUL(wv_extmul_i8_s, wv_i16x8, wv_i8x16, 8, int32_t)
-WV_EXTMUL(wv_extmul_i8_u, wv_u16x8, wv_u8x16, 8, uint32_t)
-WV_EXTMUL(wv_extmul_i16_s, wv_i32x4, wv_i16x8, 4, int32_t)
-WV_EXTMUL(wv_extmul_i16_u, wv_u32x4, wv_u16x8, 4, uint32_t)
-WV_EXTMUL(wv_extmul_i32_s, wv_i64x2, wv_i32x4, 2, int64_t)
-WV_EXTMUL(wv_extmul_i32_u, wv_u64x2, wv_u32x4, 2, uint64_t)
+/* Extended multiply: both operands widened, then multiplied in the wide lanes, which
+ * hold every product of two narrow lanes exactly (no overflow). */
+#define WV_EXTMUL(NAME, RT, AT, WIDEN)                                                 \
+    static inline RT NAME(AT a, AT b) { return WIDEN(a) * WIDEN(b); }
+WV_EXTMUL(wv_extmul_low_i8_s, wv_i16x8, wv_i8x16, wv_extend_low_i8_s)
+WV_EXTMUL(wv_extmul_high_i8_s, wv_i16x8, wv_i8x16, wv_extend_high_i8_s)
+WV_EXTMUL(wv_extmul_low_i8_u, wv_u16x8, wv_u8x16, wv_extend_low_i8_u)
+WV_EXTMUL(wv_extmul_high_i8_u, wv_u16x8, wv_u8x16, wv_extend_high_i8_u)
+WV_EXTMUL(wv_extmul_low_i16_s, wv_i32x4, wv_i16x8, wv_extend_low_i16_s)
+WV_EXTMUL(wv_extmul_high_i16_s, wv_i32x4, wv_i16x8, wv_extend_high_i16_s)
+WV_EXTMUL(wv_extmul_low_i16_u, wv_u32x4, wv_u16x8, wv_extend_low_i16_u)
+WV_EXTMUL(wv_extmul_high_i16_u, wv_u32x4, wv_u16x8, wv_extend_high_i16_u)
+WV_EXTMUL(wv_extmul_low_i32_s, wv_i64x2, wv_i32x4, wv_extend_low_i32_s)
+WV_EXTMUL(wv_extmul_high_i32_s, wv_i64x2, wv_i32x4, wv_extend_high_i32_s)
+WV_EXTMUL(wv_extmul_low_i32_u, wv_u64x2, wv_u32x4, wv_extend_low_i32_u)
+WV_EXTMUL(wv_extmul_high_i32_u, wv_u64x2, wv_u32x4, wv_extend_high_i32_u)
 #undef WV_EXTMUL
 
-/* Pairwise sums of adjacent lanes, widened (exact in the wider lane). */
-#define WV_EXTADD(NAME, RT, AT, LANES, WIDE)                                           \
-    static inline RT NAME(AT a) {                                                      \
-        RT r;                                                                          \
-        for (int i = 0; i < LANES; i++) r[i] = (WIDE)((WIDE)a[2 * i] + (WIDE)a[2 * i + 1]); \
-        return r;                                                                      \
-    }
-WV_EXTADD(wv_extadd_i8_s, wv_i16x8, wv_i8x16, 8, int16_t)
-WV_EXTADD(wv_extadd_i8_u, wv_u16x8, wv_u8x16, 8, uint16_t)
-WV_EXTADD(wv_extadd_i16_s, wv_i32x4, wv_i16x8, 4, int32_t)
-WV_EXTADD(wv_extadd_i16_u, wv_u32x4, wv_u16x8, 4, uint32_t)
-#undef WV_EXTADD
+/* Pairwise sums of adjacent lanes, widened: seen as wide lanes, the even narrow lane is
+ * the low half and the odd one the high half; each is extended in place by shifts (left
+ * on unsigned lanes, so nothing overflows) and the two are added, exactly. */
+static inline wv_i16x8 wv_extadd_i8_s(wv_i8x16 a) {
+    wv_i16x8 w = (wv_i16x8)a;
+    return ((wv_i16x8)((wv_u16x8)w << 8) >> 8) + (w >> 8);
+}
+static inline wv_u16x8 wv_extadd_i8_u(wv_u8x16 a) {
+    wv_u16x8 w = (wv_u16x8)a;
+    return (w & 0xFF) + (w >> 8);
+}
+static inline wv_i32x4 wv_extadd_i16_s(wv_i16x8 a) {
+    wv_i32x4 w = (wv_i32x4)a;
+    return ((wv_i32x4)((wv_u32x4)w << 16) >> 16) + (w >> 16);
+}
+static inline wv_u32x4 wv_extadd_i16_u(wv_u16x8 a) {
+    wv_u32x4 w = (wv_u32x4)a;
+    return (w & 0xFFFF) + (w >> 16);
+}
 
 /* i32x4.dot_i16x8_s: each product fits in int32 (|p| <= 2^30); their sum may not, so it
  * is taken modulo 2^32 as the spec says. */
@@ -274,11 +309,52 @@ static inline wv_i16x8 wv_q15mulr(wv_i16x8 a, wv_i16x8 b) {
     return r;
 }
 
+/* Byte gathers (i8x16.swizzle, i8x16.shuffle) without a host byte shuffle: bytes are
+ * collected into two 64-bit words rather than stored one by one, so the result is not
+ * read back through a store the processor cannot forward. */
+static inline wv_v128 wv_gather(const uint8_t *bytes, const uint8_t idx[16], uint8_t limit) {
+    uint64_t w[2] = {0, 0};
+    for (int i = 0; i < 16; i++)
+        if (idx[i] < limit) w[i >> 3] |= (uint64_t)bytes[idx[i]] << (8 * (i & 7));
+    wv_v128 r;
+    memcpy(&r, w, 16);
+    return r;
+}
+
 /* i8x16.swizzle: a's byte b[i], or 0 when b[i] >= 16. */
 static inline wv_u8x16 wv_swizzle(wv_u8x16 a, wv_u8x16 b) {
+    uint8_t bytes[16], idx[16];
+    memcpy(bytes, &a, 16);
+    memcpy(idx, &b, 16);
+    return wv_gather(bytes, idx, 16).u8;
+}
+
+/* pshufb (SSSE3): byte m[i] & 15 of a, or 0 where m[i] has its top bit set. Used only
+ * when the host has it: the translator emits the *_SSSE3 operations only after
+ * wv_host_has_pshufb() said yes (elsewhere they keep a portable body, never run).
+ * Building with NEXUS_SIMD_PORTABLE defined (CMake option of that name) turns this off,
+ * so that the portable forms can be tested on x86 too. */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NEXUS_SIMD_PORTABLE)
+static inline bool wv_host_has_pshufb(void) { return __builtin_cpu_supports("ssse3"); }
+static inline wv_u8x16 wv_pshufb(wv_u8x16 a, wv_u8x16 m) {
+    /* register operands only: a memory operand of pshufb must be 16-byte aligned, and
+     * the compiler may otherwise pick m's (8-byte aligned) source in the code */
+    __asm__("pshufb %1, %0" : "+x"(a) : "x"(m));
+    return a;
+}
+#else
+static inline bool wv_host_has_pshufb(void) { return false; }
+static inline wv_u8x16 wv_pshufb(wv_u8x16 a, wv_u8x16 m) {
     wv_u8x16 r;
-    for (int i = 0; i < 16; i++) r[i] = b[i] < 16 ? a[b[i] & 15] : 0;
+    for (int i = 0; i < 16; i++) r[i] = m[i] & 0x80 ? 0 : a[m[i] & 15];
     return r;
+}
+#endif
+
+/* i8x16.swizzle with pshufb: indices >= 16 get their top bit set (saturating the lane
+ * with an all-ones compare mask), which pshufb turns into 0. */
+static inline wv_u8x16 wv_swizzle_pshufb(wv_u8x16 a, wv_u8x16 b) {
+    return wv_pshufb(a, b | (wv_u8x16)(b > 15));
 }
 
 /* ------------------------------------------------------------------ float lanes */

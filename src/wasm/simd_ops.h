@@ -27,9 +27,14 @@
  *   LANE_STORE [a b off k]  i32 v128 ->
  *   V128_CONST [d lo hi], I8X16_SHUFFLE [d a b lo hi] (lane indices, one per byte),
  *   V128_BITSELECT [d a b c]
- * and the moves the translator emits for v128 values (never decoded from 0xFD):
+ * and operations the translator emits that are not decoded from 0xFD as such:
  *   COPY_V128 [d a], SELECT_V128 [d a b c] (c: i32 condition), GLOBAL_GET_V128 [d k],
- *   GLOBAL_SET_V128 [k a].
+ *   GLOBAL_SET_V128 [k a];
+ *   I8X16_SHUFFLE_SSSE3 [d a b ma mb] (ma, mb: pshufb masks of two cells each, selecting
+ *   the bytes taken from a and from b) and I8X16_SWIZZLE_SSSE3 [d a b], used instead of
+ *   the portable forms when the host has SSSE3;
+ *   NAME_ADDR of every LOAD [d x y off] and STORE [x y v off]: the address is the i32
+ *   sum x + y (an i32.add translated just before, as for the scalar loads and stores).
  */
 #ifndef NXW_SIMD_OPS_H
 #define NXW_SIMD_OPS_H
@@ -38,7 +43,8 @@
  * X(NAME, sub-opcode or -1). */
 #define WV_SPECIAL_OPS(X)                                                              \
     X(COPY_V128, -1) X(SELECT_V128, -1) X(GLOBAL_GET_V128, -1) X(GLOBAL_SET_V128, -1)  \
-    X(V128_CONST, 0x0C) X(I8X16_SHUFFLE, 0x0D) X(V128_BITSELECT, 0x52)
+    X(V128_CONST, 0x0C) X(I8X16_SHUFFLE, 0x0D) X(V128_BITSELECT, 0x52)                 \
+    X(I8X16_SHUFFLE_SSSE3, -1) X(I8X16_SWIZZLE_SSSE3, -1)
 
 /* X(NAME, sub-opcode, LOG2 of the bytes read (= natural alignment), FN) */
 #define WV_LOAD_OPS(X)                                                                 \
@@ -129,20 +135,20 @@
     X(I32X4_EXTADD_PAIRWISE_I16X8_S, 0x7E, i32, wv_extadd_i16_s(a.i16))                \
     X(I32X4_EXTADD_PAIRWISE_I16X8_U, 0x7F, u32, wv_extadd_i16_u(a.u16))                \
     X(I16X8_ABS, 0x80, u16, wv_abs_16(a.u16)) X(I16X8_NEG, 0x81, u16, -a.u16)          \
-    X(I16X8_EXTEND_LOW_I8X16_S, 0x87, i16, wv_extend_i8_s(a.i8, 0))                    \
-    X(I16X8_EXTEND_HIGH_I8X16_S, 0x88, i16, wv_extend_i8_s(a.i8, 8))                   \
-    X(I16X8_EXTEND_LOW_I8X16_U, 0x89, u16, wv_extend_i8_u(a.u8, 0))                    \
-    X(I16X8_EXTEND_HIGH_I8X16_U, 0x8A, u16, wv_extend_i8_u(a.u8, 8))                   \
+    X(I16X8_EXTEND_LOW_I8X16_S, 0x87, i16, wv_extend_low_i8_s(a.i8))                    \
+    X(I16X8_EXTEND_HIGH_I8X16_S, 0x88, i16, wv_extend_high_i8_s(a.i8))                   \
+    X(I16X8_EXTEND_LOW_I8X16_U, 0x89, u16, wv_extend_low_i8_u(a.u8))                    \
+    X(I16X8_EXTEND_HIGH_I8X16_U, 0x8A, u16, wv_extend_high_i8_u(a.u8))                   \
     X(I32X4_ABS, 0xA0, u32, wv_abs_32(a.u32)) X(I32X4_NEG, 0xA1, u32, -a.u32)          \
-    X(I32X4_EXTEND_LOW_I16X8_S, 0xA7, i32, wv_extend_i16_s(a.i16, 0))                  \
-    X(I32X4_EXTEND_HIGH_I16X8_S, 0xA8, i32, wv_extend_i16_s(a.i16, 4))                 \
-    X(I32X4_EXTEND_LOW_I16X8_U, 0xA9, u32, wv_extend_i16_u(a.u16, 0))                  \
-    X(I32X4_EXTEND_HIGH_I16X8_U, 0xAA, u32, wv_extend_i16_u(a.u16, 4))                 \
+    X(I32X4_EXTEND_LOW_I16X8_S, 0xA7, i32, wv_extend_low_i16_s(a.i16))                  \
+    X(I32X4_EXTEND_HIGH_I16X8_S, 0xA8, i32, wv_extend_high_i16_s(a.i16))                 \
+    X(I32X4_EXTEND_LOW_I16X8_U, 0xA9, u32, wv_extend_low_i16_u(a.u16))                  \
+    X(I32X4_EXTEND_HIGH_I16X8_U, 0xAA, u32, wv_extend_high_i16_u(a.u16))                 \
     X(I64X2_ABS, 0xC0, u64, wv_abs_64(a.u64)) X(I64X2_NEG, 0xC1, u64, -a.u64)          \
-    X(I64X2_EXTEND_LOW_I32X4_S, 0xC7, i64, wv_extend_i32_s(a.i32, 0))                  \
-    X(I64X2_EXTEND_HIGH_I32X4_S, 0xC8, i64, wv_extend_i32_s(a.i32, 2))                 \
-    X(I64X2_EXTEND_LOW_I32X4_U, 0xC9, u64, wv_extend_i32_u(a.u32, 0))                  \
-    X(I64X2_EXTEND_HIGH_I32X4_U, 0xCA, u64, wv_extend_i32_u(a.u32, 2))                 \
+    X(I64X2_EXTEND_LOW_I32X4_S, 0xC7, i64, wv_extend_low_i32_s(a.i32))                  \
+    X(I64X2_EXTEND_HIGH_I32X4_S, 0xC8, i64, wv_extend_high_i32_s(a.i32))                 \
+    X(I64X2_EXTEND_LOW_I32X4_U, 0xC9, u64, wv_extend_low_i32_u(a.u32))                  \
+    X(I64X2_EXTEND_HIGH_I32X4_U, 0xCA, u64, wv_extend_high_i32_u(a.u32))                 \
     X(F32X4_ABS, 0xE0, u32, a.u32 & 0x7FFFFFFFu) X(F32X4_NEG, 0xE1, u32, a.u32 ^ 0x80000000u) \
     X(F32X4_SQRT, 0xE3, f32, wv_sqrt_f32(a.f32))                                       \
     X(F64X2_ABS, 0xEC, u64, a.u64 & 0x7FFFFFFFFFFFFFFFull)                             \
@@ -210,10 +216,10 @@
     X(I16X8_MAX_S, 0x98, i16, WV_PICK(i16, a.i16 > b.i16, a, b))                       \
     X(I16X8_MAX_U, 0x99, u16, WV_PICK(u16, a.u16 > b.u16, a, b))                       \
     X(I16X8_AVGR_U, 0x9B, u16, wv_avgr_u16(a.u16, b.u16))                              \
-    X(I16X8_EXTMUL_LOW_I8X16_S, 0x9C, i16, wv_extmul_i8_s(a.i8, b.i8, 0))              \
-    X(I16X8_EXTMUL_HIGH_I8X16_S, 0x9D, i16, wv_extmul_i8_s(a.i8, b.i8, 8))             \
-    X(I16X8_EXTMUL_LOW_I8X16_U, 0x9E, u16, wv_extmul_i8_u(a.u8, b.u8, 0))              \
-    X(I16X8_EXTMUL_HIGH_I8X16_U, 0x9F, u16, wv_extmul_i8_u(a.u8, b.u8, 8))             \
+    X(I16X8_EXTMUL_LOW_I8X16_S, 0x9C, i16, wv_extmul_low_i8_s(a.i8, b.i8))              \
+    X(I16X8_EXTMUL_HIGH_I8X16_S, 0x9D, i16, wv_extmul_high_i8_s(a.i8, b.i8))             \
+    X(I16X8_EXTMUL_LOW_I8X16_U, 0x9E, u16, wv_extmul_low_i8_u(a.u8, b.u8))              \
+    X(I16X8_EXTMUL_HIGH_I8X16_U, 0x9F, u16, wv_extmul_high_i8_u(a.u8, b.u8))             \
     X(I32X4_ADD, 0xAE, u32, a.u32 + b.u32) X(I32X4_SUB, 0xB1, u32, a.u32 - b.u32)      \
     X(I32X4_MUL, 0xB5, u32, a.u32 * b.u32)                                             \
     X(I32X4_MIN_S, 0xB6, i32, WV_PICK(i32, a.i32 < b.i32, a, b))                       \
@@ -221,19 +227,19 @@
     X(I32X4_MAX_S, 0xB8, i32, WV_PICK(i32, a.i32 > b.i32, a, b))                       \
     X(I32X4_MAX_U, 0xB9, u32, WV_PICK(u32, a.u32 > b.u32, a, b))                       \
     X(I32X4_DOT_I16X8_S, 0xBA, u32, wv_dot_i16(a.i16, b.i16))                          \
-    X(I32X4_EXTMUL_LOW_I16X8_S, 0xBC, i32, wv_extmul_i16_s(a.i16, b.i16, 0))           \
-    X(I32X4_EXTMUL_HIGH_I16X8_S, 0xBD, i32, wv_extmul_i16_s(a.i16, b.i16, 4))          \
-    X(I32X4_EXTMUL_LOW_I16X8_U, 0xBE, u32, wv_extmul_i16_u(a.u16, b.u16, 0))           \
-    X(I32X4_EXTMUL_HIGH_I16X8_U, 0xBF, u32, wv_extmul_i16_u(a.u16, b.u16, 4))          \
+    X(I32X4_EXTMUL_LOW_I16X8_S, 0xBC, i32, wv_extmul_low_i16_s(a.i16, b.i16))           \
+    X(I32X4_EXTMUL_HIGH_I16X8_S, 0xBD, i32, wv_extmul_high_i16_s(a.i16, b.i16))          \
+    X(I32X4_EXTMUL_LOW_I16X8_U, 0xBE, u32, wv_extmul_low_i16_u(a.u16, b.u16))           \
+    X(I32X4_EXTMUL_HIGH_I16X8_U, 0xBF, u32, wv_extmul_high_i16_u(a.u16, b.u16))          \
     X(I64X2_ADD, 0xCE, u64, a.u64 + b.u64) X(I64X2_SUB, 0xD1, u64, a.u64 - b.u64)      \
     X(I64X2_MUL, 0xD5, u64, a.u64 * b.u64)                                             \
     X(I64X2_EQ, 0xD6, i64, (wv_i64x2)(a.u64 == b.u64)) X(I64X2_NE, 0xD7, i64, (wv_i64x2)(a.u64 != b.u64)) \
     X(I64X2_LT_S, 0xD8, i64, (wv_i64x2)(a.i64 < b.i64)) X(I64X2_GT_S, 0xD9, i64, (wv_i64x2)(a.i64 > b.i64)) \
     X(I64X2_LE_S, 0xDA, i64, (wv_i64x2)(a.i64 <= b.i64)) X(I64X2_GE_S, 0xDB, i64, (wv_i64x2)(a.i64 >= b.i64)) \
-    X(I64X2_EXTMUL_LOW_I32X4_S, 0xDC, i64, wv_extmul_i32_s(a.i32, b.i32, 0))           \
-    X(I64X2_EXTMUL_HIGH_I32X4_S, 0xDD, i64, wv_extmul_i32_s(a.i32, b.i32, 2))          \
-    X(I64X2_EXTMUL_LOW_I32X4_U, 0xDE, u64, wv_extmul_i32_u(a.u32, b.u32, 0))           \
-    X(I64X2_EXTMUL_HIGH_I32X4_U, 0xDF, u64, wv_extmul_i32_u(a.u32, b.u32, 2))          \
+    X(I64X2_EXTMUL_LOW_I32X4_S, 0xDC, i64, wv_extmul_low_i32_s(a.i32, b.i32))           \
+    X(I64X2_EXTMUL_HIGH_I32X4_S, 0xDD, i64, wv_extmul_high_i32_s(a.i32, b.i32))          \
+    X(I64X2_EXTMUL_LOW_I32X4_U, 0xDE, u64, wv_extmul_low_i32_u(a.u32, b.u32))           \
+    X(I64X2_EXTMUL_HIGH_I32X4_U, 0xDF, u64, wv_extmul_high_i32_u(a.u32, b.u32))          \
     X(F32X4_ADD, 0xE4, f32, a.f32 + b.f32) X(F32X4_SUB, 0xE5, f32, a.f32 - b.f32)      \
     X(F32X4_MUL, 0xE6, f32, a.f32 * b.f32) X(F32X4_DIV, 0xE7, f32, a.f32 / b.f32)      \
     X(F32X4_MIN, 0xE8, f32, wv_min_f32(a.f32, b.f32))                                  \
@@ -253,5 +259,8 @@
     WV_SPECIAL_OPS(M) WV_LOAD_OPS(M) WV_STORE_OPS(M) WV_LANE_LOAD_OPS(M)               \
     WV_LANE_STORE_OPS(M) WV_SPLAT_OPS(M) WV_EXTRACT_OPS(M) WV_REPLACE_OPS(M)           \
     WV_TEST_OPS(M) WV_SHIFT_OPS(M) WV_UNARY_OPS(M) WV_BINARY_OPS(M)
+
+/* Applies M(NAME, ...) to the loads and stores that also have a NAME_ADDR form. */
+#define WV_EACH_ADDR_OP(M) WV_LOAD_OPS(M) WV_STORE_OPS(M)
 
 #endif /* NXW_SIMD_OPS_H */

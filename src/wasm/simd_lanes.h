@@ -70,43 +70,38 @@ static inline wv_v128 wv_load128(const uint8_t *p) {
     return r;
 }
 
-/* v128.loadNxM_s/u: M lanes of N bits widened to 2N bits. */
-#define WV_LOAD_EXTEND(NAME, T, LANE, M)                                               \
-    static inline wv_v128 NAME(const uint8_t *p) {                                     \
-        T t[M];                                                                        \
-        memcpy(t, p, sizeof t);                                                        \
-        wv_v128 r;                                                                     \
-        for (int i = 0; i < M; i++) r.LANE[i] = t[i];                                  \
-        return r;                                                                      \
-    }
-WV_LOAD_EXTEND(wv_load8x8_s, int8_t, i16, 8)
-WV_LOAD_EXTEND(wv_load8x8_u, uint8_t, u16, 8)
-WV_LOAD_EXTEND(wv_load16x4_s, int16_t, i32, 4)
-WV_LOAD_EXTEND(wv_load16x4_u, uint16_t, u32, 4)
-WV_LOAD_EXTEND(wv_load32x2_s, int32_t, i64, 2)
-WV_LOAD_EXTEND(wv_load32x2_u, uint32_t, u64, 2)
-#undef WV_LOAD_EXTEND
+/* The 8 bytes at p in the low half of a v128, zeros above (v128.load64_zero). Built as
+ * a vector, not through memory, so the result is in a register without a store the
+ * processor cannot forward. */
+static inline wv_v128 wv_load64_zero(const uint8_t *p) {
+    uint64_t t;
+    memcpy(&t, p, sizeof t);
+    wv_v128 r;
+    r.u64 = (wv_u64x2){t, 0};
+    return r;
+}
+static inline wv_v128 wv_load32_zero(const uint8_t *p) {
+    uint32_t t;
+    memcpy(&t, p, sizeof t);
+    wv_v128 r;
+    r.u32 = (wv_u32x4){t, 0, 0, 0};
+    return r;
+}
 
-/* v128.loadN_splat and v128.loadN_zero. */
-#define WV_LOAD_SCALAR(SPLAT, ZERO, T, LANE, SPLAT_FN)                                 \
-    static inline wv_v128 SPLAT(const uint8_t *p) {                                    \
+/* v128.loadN_splat. */
+#define WV_LOAD_SPLAT(NAME, T, LANE, SPLAT_FN)                                         \
+    static inline wv_v128 NAME(const uint8_t *p) {                                     \
         T t;                                                                           \
         memcpy(&t, p, sizeof t);                                                       \
         wv_v128 r;                                                                     \
         r.LANE = SPLAT_FN(t);                                                          \
         return r;                                                                      \
-    }                                                                                  \
-    static inline wv_v128 ZERO(const uint8_t *p) {                                     \
-        wv_v128 r;                                                                     \
-        memset(&r, 0, sizeof r);                                                       \
-        memcpy(&r, p, sizeof(T));                                                      \
-        return r;                                                                      \
     }
-WV_LOAD_SCALAR(wv_load8_splat, wv_load8_zero, uint8_t, u8, wv_splat_u8)
-WV_LOAD_SCALAR(wv_load16_splat, wv_load16_zero, uint16_t, u16, wv_splat_u16)
-WV_LOAD_SCALAR(wv_load32_splat, wv_load32_zero, uint32_t, u32, wv_splat_u32)
-WV_LOAD_SCALAR(wv_load64_splat, wv_load64_zero, uint64_t, u64, wv_splat_u64)
-#undef WV_LOAD_SCALAR
+WV_LOAD_SPLAT(wv_load8_splat, uint8_t, u8, wv_splat_u8)
+WV_LOAD_SPLAT(wv_load16_splat, uint16_t, u16, wv_splat_u16)
+WV_LOAD_SPLAT(wv_load32_splat, uint32_t, u32, wv_splat_u32)
+WV_LOAD_SPLAT(wv_load64_splat, uint64_t, u64, wv_splat_u64)
+#undef WV_LOAD_SPLAT
 
 /* ------------------------------------------------------------------ integer lanes */
 
@@ -249,6 +244,22 @@ static inline wv_u64x2 wv_extend_high_i32_u(wv_u32x4 a) { return (wv_u64x2)__bui
 #undef WV_DUP16_HI
 #undef WV_DUP32_LO
 #undef WV_DUP32_HI
+
+/* v128.loadNxM_s/u: M lanes of N bits (8 bytes) widened to 2N bits: load64_zero, then
+ * the low half widened. */
+#define WV_LOAD_EXTEND(NAME, FROM, TO, WIDEN)                                          \
+    static inline wv_v128 NAME(const uint8_t *p) {                                     \
+        wv_v128 r = wv_load64_zero(p);                                                 \
+        r.TO = WIDEN(r.FROM);                                                          \
+        return r;                                                                      \
+    }
+WV_LOAD_EXTEND(wv_load8x8_s, i8, i16, wv_extend_low_i8_s)
+WV_LOAD_EXTEND(wv_load8x8_u, u8, u16, wv_extend_low_i8_u)
+WV_LOAD_EXTEND(wv_load16x4_s, i16, i32, wv_extend_low_i16_s)
+WV_LOAD_EXTEND(wv_load16x4_u, u16, u32, wv_extend_low_i16_u)
+WV_LOAD_EXTEND(wv_load32x2_s, i32, i64, wv_extend_low_i32_s)
+WV_LOAD_EXTEND(wv_load32x2_u, u32, u64, wv_extend_low_i32_u)
+#undef WV_LOAD_EXTEND
 
 /* Extended multiply: both operands widened, then multiplied in the wide lanes, which
  * hold every product of two narrow lanes exactly (no overflow). */

@@ -7,11 +7,19 @@
  * is the vector's element i on a little-endian host (the interpreter requires one).
  * Operations the compiler maps to host SIMD instructions with exactly WebAssembly's
  * result (wrapping integer arithmetic, bitwise operations, IEEE add/sub/mul/div,
- * comparisons, lane selects) are written as vector expressions; the rest are written
- * lane by lane. Every helper is defined for every input: integer arithmetic that could
+ * comparisons, lane selects) are written as vector expressions; widening and narrowing
+ * as lane shuffles the compilers turn into unpack/pack instructions (duplicate each lane
+ * and shift; clamp and take the even lanes); the rest (rounding, saturating float
+ * conversions, signed saturating arithmetic, bit masks) lane by lane, and every v128 is
+ * built in registers, never through a buffer written piecewise (a store-forwarding
+ * stall). Every helper is defined for every input: integer arithmetic that could
  * overflow is done in unsigned lanes or a wider type, shift counts are reduced modulo
  * the lane width by the caller (simd_ops.h), float-to-integer conversions saturate
  * before converting, and lane indices are taken modulo the lane count.
+ *
+ * GNU C is required (as for the rest of the engine): vector_size types,
+ * __builtin_convertvector and __builtin_shufflevector (gcc 12 or later, or clang). The
+ * only host-specific code is SSSE3's pshufb, used when the processor has it (see below).
  *
  * NaN rules: arithmetic on floats keeps what the host's IEEE operations give (a quiet
  * NaN, canonical when the inputs are), which is what the spec allows; min/max return

@@ -1,7 +1,8 @@
 /*
  * nexus_wasm.h — public API of the Nexus WebAssembly engine.
  *
- * The engine decodes, validates and runs WebAssembly 2.0 modules (without SIMD).
+ * The engine decodes, validates and runs WebAssembly 2.0 modules, fixed-width SIMD
+ * included; optional features can be turned off per module (nxw_features).
  * Objects and ownership:
  *   - nxw_module   an immutable, validated and pre-translated module. Thread-safe to
  *                  share; must outlive every instance made from it.
@@ -36,7 +37,7 @@ typedef enum nxw_valtype {
     NXW_I64 = 0x7E,
     NXW_F32 = 0x7D,
     NXW_F64 = 0x7C,
-    NXW_V128 = 0x7B,      /* reserved: SIMD is not supported yet */
+    NXW_V128 = 0x7B,      /* 128-bit vector (the SIMD feature) */
     NXW_FUNCREF = 0x70,
     NXW_EXTERNREF = 0x6F,
 } nxw_valtype;
@@ -52,7 +53,8 @@ typedef struct nxw_linker nxw_linker;     /* import resolver */
 
 /* A typed WebAssembly value. Floats are carried by their bit patterns so NaN payloads
  * survive the API unchanged. A null reference is a NULL pointer; an externref is any
- * embedder pointer (non-NULL). */
+ * embedder pointer (non-NULL). A v128 is its 16 bytes in WebAssembly's byte order (as
+ * v128.store would write them): lane i of an i32x4 is bytes 4i..4i+3, little-endian. */
 typedef struct nxw_value {
     nxw_valtype type;
     union {
@@ -62,6 +64,7 @@ typedef struct nxw_value {
         uint64_t f64_bits;
         nxw_func *funcref;
         void *externref;
+        uint8_t v128[16];
     } of;
 } nxw_value;
 
@@ -121,8 +124,28 @@ const char *nxw_status_message(nxw_status status);
 
 /* Decodes, validates and translates `len` bytes into a module. The bytes are copied;
  * the caller keeps ownership of `bytes`. On success *out owns the module (free with
- * nxw_module_free, after every instance made from it is gone). */
+ * nxw_module_free, after every instance made from it is gone). Every feature of
+ * nxw_features is enabled. */
 nxw_status nxw_module_new(const uint8_t *bytes, size_t len, nxw_module **out, nxw_error *err);
+
+/* Optional parts of WebAssembly 2.0. A module that uses a disabled feature fails
+ * validation (NXW_ERR_INVALID) with a message naming the feature, e.g. "SIMD is
+ * disabled (feature simd): v128.load in function 3 at offset 120". */
+typedef struct nxw_features {
+    bool simd;        /* fixed-width SIMD: the v128 type (in function types, locals,
+                         globals, blocks, select) and every 0xFD-prefixed instruction */
+    bool bulk_memory; /* bulk memory: memory.copy, memory.fill, memory.init, data.drop,
+                         table.copy, table.init, elem.drop, passive data and element
+                         segments, and the data count section */
+} nxw_features;
+
+/* Every feature enabled: the default of nxw_module_new. */
+nxw_features nxw_features_all(void);
+
+/* nxw_module_new with a choice of features (NULL: nxw_features_all()). */
+nxw_status nxw_module_new_with_features(const uint8_t *bytes, size_t len,
+                                        const nxw_features *features, nxw_module **out,
+                                        nxw_error *err);
 
 /* Frees a module. NULL is allowed. */
 void nxw_module_free(nxw_module *module);
@@ -269,7 +292,7 @@ nxw_linker *nxw_linker_new(void);
 void nxw_linker_free(nxw_linker *l);
 
 /* Defines host function module.name with signature `sig`, written "(PARAMS)RESULTS"
- * with one letter per type: i=i32 I=i64 f=f32 F=f64 r=funcref x=externref, e.g.
+ * with one letter per type: i=i32 I=i64 f=f32 F=f64 v=v128 r=funcref x=externref, e.g.
  * "(iiii)i". The function is created in each store it is instantiated into. */
 nxw_status nxw_linker_define_host(nxw_linker *l, const char *module, const char *name,
                                   const char *sig, nxw_host_fn fn, void *user, nxw_error *err);

@@ -7,6 +7,9 @@
 # BENCH_RUNS times (native directly, wasm through `NEXUS_BIN wasm`), takes
 # the median wall time of each, checks that the wasm output is identical to
 # the native output, and prints a table plus the geometric-mean slowdown.
+# A source line "bench-variant: VARIANT FLAGS..." adds a row NAME+VARIANT: the
+# same program built for wasm with FLAGS added (e.g. -msimd128), compared with
+# the same native run.
 #
 #   NEXUS_BIN      engine binary (default: build/nexus in the repo root;
 #                  a relative path given on the command line is taken
@@ -124,29 +127,52 @@ fmt_s() {
   printf '%d.%03d' $((ms / 1000)) $((ms % 1000))
 }
 
+# Rows: each workload, then its variants ("NAME+VARIANT|FLAGS").
+rows_todo=()
+for name in "${names[@]}"; do
+  rows_todo+=("$name|")
+  while read -r variant flags; do
+    [[ -n $variant ]] && rows_todo+=("$name+$variant|$flags")
+  done < <(sed -n 's/.*bench-variant:[[:space:]]*//p' "bench/$name.c")
+done
+
 rows=()
 ratios=()
 failed=0
-for name in "${names[@]}"; do
+native_name=""
+for todo in "${rows_todo[@]}"; do
+  row=${todo%%|*}
+  wasm_flags=${todo#*|}
+  name=${row%%+*}
   src=bench/$name.c
   native=$out/$name.native
-  wasm=$out/$name.wasm
-  echo "bench: $name: building" >&2
-  if ! "$cc" -std=c17 -O2 -o "$native" "$src" -lm; then
-    rows+=("$name|-|-|FAIL (native build)")
-    failed=1
-    continue
+  wasm=$out/$row.wasm
+  echo "bench: $row: building" >&2
+  # a variant reuses its workload's native build and runs (native_name says whose)
+  if [[ $native_name != "$name" ]]; then
+    native_name=""
+    if ! "$cc" -std=c17 -O2 -o "$native" "$src" -lm; then
+      rows+=("$row|-|-|FAIL (native build)")
+      failed=1
+      continue
+    fi
   fi
-  if ! "$cc" --target=wasm32-wasi -std=c17 -O2 -o "$wasm" "$src"; then
-    rows+=("$name|-|-|FAIL (wasm build)")
+  # shellcheck disable=SC2086 # FLAGS are words
+  if ! "$cc" --target=wasm32-wasi -std=c17 -O2 $wasm_flags -o "$wasm" "$src"; then
+    rows+=("$row|-|-|FAIL (wasm build)")
     failed=1
     continue
   fi
 
   status=ok
-  expected=""
-  native_times=()
-  for ((i = 0; i < runs; i++)); do
+  if [[ $native_name == "$name" ]]; then
+    runs_native=0 # already measured: native_times and expected are kept
+  else
+    runs_native=$runs
+    expected=""
+    native_times=()
+  fi
+  for ((i = 0; i < runs_native; i++)); do
     echo "bench: $name: native run $((i + 1))/$runs" >&2
     if ! run_timed "$out/$name.native.out" "$native" "${bench_args[@]}"; then
       status="FAIL (native run)"
@@ -162,12 +188,13 @@ for name in "${names[@]}"; do
       break
     fi
   done
+  [[ $status == ok ]] && native_name=$name
 
   nexus_times=()
   if [[ $status == ok ]]; then
     for ((i = 0; i < runs; i++)); do
-      echo "bench: $name: nexus run $((i + 1))/$runs" >&2
-      run_timed "$out/$name.nexus.out" "$nexus" wasm "$wasm" "${bench_args[@]}"
+      echo "bench: $row: nexus run $((i + 1))/$runs" >&2
+      run_timed "$out/$row.nexus.out" "$nexus" wasm "$wasm" "${bench_args[@]}"
       rc=$?
       if [[ $rc -ne 0 ]]; then
         if [[ $rc -eq 124 && ${#timeout_cmd[@]} -gt 0 ]]; then
@@ -175,15 +202,15 @@ for name in "${names[@]}"; do
         else
           status="FAIL (exit $rc)"
         fi
-        head -n 20 "$out/$name.nexus.out.err" >&2
+        head -n 20 "$out/$row.nexus.out.err" >&2
         break
       fi
       nexus_times+=("$elapsed_ns")
-      got=$(<"$out/$name.nexus.out")
+      got=$(<"$out/$row.nexus.out")
       if [[ $got != "$expected" ]]; then
         status="FAIL (checksum)"
         {
-          echo "bench: $name: output mismatch"
+          echo "bench: $row: output mismatch"
           echo "  native: $expected"
           echo "  nexus:  $got"
         } >&2
@@ -205,17 +232,17 @@ for name in "${names[@]}"; do
   if [[ $status == ok ]]; then
     ratio=$(awk -v a="$nex_ns" -v b="$nat_ns" 'BEGIN { printf "%.3f", a / (b > 0 ? b : 1) }')
     ratios+=("$(awk -v a="$nex_ns" -v b="$nat_ns" 'BEGIN { printf "%.9g", (a > 0 ? a : 1) / (b > 0 ? b : 1) }')")
-    rows+=("$name|$nat_s|$nex_s|$ratio")
+    rows+=("$row|$nat_s|$nex_s|$ratio")
   else
     failed=1
-    rows+=("$name|$nat_s|$nex_s|$status")
+    rows+=("$row|$nat_s|$nex_s|$status")
   fi
 done
 
-printf '%-12s %10s %10s  %s\n' workload native_s nexus_s ratio
+printf '%-14s %10s %10s  %s\n' workload native_s nexus_s ratio
 for row in "${rows[@]}"; do
   IFS='|' read -r n a b r <<<"$row"
-  printf '%-12s %10s %10s  %s\n' "$n" "$a" "$b" "$r"
+  printf '%-14s %10s %10s  %s\n' "$n" "$a" "$b" "$r"
 done
 if [[ ${#ratios[@]} -gt 0 ]]; then
   printf '%s\n' "${ratios[@]}" |

@@ -2,7 +2,7 @@
 # fuzz.sh — fuzzes the engine with libFuzzer: builds the fuzz targets of tests/fuzz/
 # (fuzz_decode, fuzz_run) with clang-19, libFuzzer, ASan and UBSan in build-fuzz/,
 # converts the spec testsuite (NEXUS_SPEC_DIR, default ../shared/wasm-spec; SIMD files
-# left out) with wabt's wast2json into a seed corpus (build-fuzz/corpus/seed/), then runs
+# included) with wabt's wast2json into a seed corpus (build-fuzz/corpus/seed/), then runs
 # each target for SECONDS_PER_TARGET seconds (default 30). Each target keeps the inputs it
 # finds in build-fuzz/corpus/<target>/ for the next run. Crashes, leaks, timeouts and
 # out-of-memory inputs are written to build-fuzz/artifacts/<target>/; the script exits 1
@@ -32,20 +32,20 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clan
       -DNEXUS_FUZZ=ON -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
 
-# Seed corpus: every binary module of the spec testsuite, rebuilt when a .wast changed.
+# Seed corpus: every binary module of the spec testsuite, rebuilt when a .wast (or this
+# script) changed.
 seed_dir=$build/corpus/seed
 seed_stamp=$build/corpus/seed.stamp
 if [ ! -d "$spec_dir/core" ]; then
     echo "fuzz: no spec testsuite at '$spec_dir/core': fuzzing without spec seeds" >&2
     mkdir -p "$seed_dir"
-elif [ ! -e "$seed_stamp" ] ||
+elif [ ! -e "$seed_stamp" ] || [ "$0" -nt "$seed_stamp" ] ||
      [ -n "$(find "$spec_dir/core" -name '*.wast' -newer "$seed_stamp" -print -quit)" ]; then
     echo "== seed corpus from $spec_dir/core"
     rm -rf "$seed_dir" "$build/corpus/spec-json" "$seed_stamp"
     mkdir -p "$seed_dir" "$build/corpus/spec-json"
     for wast in "$spec_dir"/core/*.wast; do
         name=$(basename "$wast" .wast)
-        case "$name" in simd_*) continue ;; esac
         if ! wast2json "$wast" -o "$build/corpus/spec-json/$name.json" >/dev/null; then
             echo "fuzz: wast2json failed on $wast (its modules are left out)" >&2
         fi

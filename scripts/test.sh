@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test.sh — sets up, then builds and runs every test twice: a warnings-as-errors
 # release build (gcc), and an AddressSanitizer + UndefinedBehaviorSanitizer build
-# (clang-19). Tests: cmocka unit tests, the official spec testsuite (from
-# NEXUS_SPEC_DIR, default ../shared/wasm-spec) and CLI tests of `nexus wasm`. The
-# unit tests that use threads also run under ThreadSanitizer. In CI (CI=true) or when
+# (clang-19; it uses the portable SIMD code paths, NEXUS_SIMD_PORTABLE, so both the
+# host-specific and the portable ones are tested). Tests: cmocka unit tests, the
+# official spec testsuite (from NEXUS_SPEC_DIR, default ../shared/wasm-spec) and CLI
+# tests of `nexus wasm`. The unit tests that use threads also run under
+# ThreadSanitizer. In CI (CI=true) or when
 # NEXUS_FUZZ_SECONDS is set, then fuzzes (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +20,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DNEXUS_WERROR=ON \
 cmake --build build -j"$jobs" >/dev/null
 (cd build && ctest --output-on-failure -j"$jobs")
 
-echo "== sanitizer build (ASan + UBSan)"
+echo "== sanitizer build (ASan + UBSan, portable SIMD)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
-      -DNEXUS_WERROR=ON -DNEXUS_SANITIZE=ON -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
+      -DNEXUS_WERROR=ON -DNEXUS_SANITIZE=ON -DNEXUS_SIMD_PORTABLE=ON \
+      -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j"$jobs")

@@ -56,9 +56,10 @@ static void nx_cli_print_usage(FILE *out) {
           "  compile HANDLER.js -o FILE\n"
           "                     compile a handler to bytecode (nexus compile --help)\n"
           "  wasm [--env K=V]... [--invoke NAME] [--timeout-ms N] [--memory-limit-mb N]\n"
-          "       [--stack-limit-kb N] [--fuel N] [--print-fuel] MODULE.wasm [ARGS...]\n"
+          "       [--stack-limit-kb N] [--fuel N] [--print-fuel] [--disable-simd]\n"
+          "       [--disable-bulk-memory] MODULE.wasm [ARGS...]\n"
           "                     run a WebAssembly module with WASI preview1\n"
-          "  spectest FILE.json...\n"
+          "  spectest [-v] [--disable-simd] [--disable-bulk-memory] FILE.json...\n"
           "                     run spec testsuite scripts converted by wast2json\n"
           "  bench HANDLER.js [--context FILE.json] [--iterations N] [--threads T]\n"
           "                     execute a handler many times; print latency and\n"
@@ -76,8 +77,10 @@ static void nx_cli_print_usage(FILE *out) {
           "                 repeatable\n"
           "  --invoke NAME  call export NAME instead of `_start`, with ARGS as its\n"
           "                 arguments: i32/i64 in decimal or 0x hex, f32/f64 as C float\n"
-          "                 literals (nan, inf allowed), references as `null`; prints\n"
-          "                 each result on its own line\n"
+          "                 literals (nan, inf allowed), references as `null`, v128 as\n"
+          "                 SHAPE:LANES, e.g. i32x4:1,2,3,-4 or f64x2:0.5,nan (shapes\n"
+          "                 i8x16 i16x8 i32x4 i64x2 f32x4 f64x2); prints each result on\n"
+          "                 its own line (a v128 as i32x4:0x...,0x...,0x...,0x...)\n"
           "  --timeout-ms N       stop the run (instantiation, start function and\n"
           "                       `_start` or --invoke) after N ms of wall-clock time,\n"
           "                       1..2147483647; a blocking read of stdin is not cut short\n"
@@ -88,6 +91,9 @@ static void nx_cli_print_usage(FILE *out) {
           "                       1..18446744073709551615 (one budget for the whole run)\n"
           "  --print-fuel         print `fuel: N`, the fuel the run used, on stderr at\n"
           "                       the end\n"
+          "  --disable-simd       reject modules that use SIMD (v128)\n"
+          "  --disable-bulk-memory  reject modules that use bulk memory operations or\n"
+          "                       passive segments\n"
           "  exit status:\n"
           "    0, or the module's status   `_start` returned, or the module called\n"
           "                                proc_exit(status) (low 8 bits)\n"
@@ -118,6 +124,8 @@ typedef struct nx_cli_wasm_options {
     uint64_t stack_limit_kb;  /* --stack-limit-kb, 0 = the engine's default */
     uint64_t fuel;            /* --fuel, 0 = unlimited */
     bool print_fuel;          /* --print-fuel */
+    bool disable_simd;        /* --disable-simd */
+    bool disable_bulk_memory; /* --disable-bulk-memory */
     const char *module_path;  /* MODULE.wasm */
     char **args;              /* ARGS... (argv after MODULE.wasm) */
     int nargs;
@@ -203,19 +211,35 @@ static nx_cli_parse_result nx_cli_parse_number_option(int argc, char **argv, int
     return NX_CLI_NOT_THIS_OPTION;
 }
 
-/* Parses argv[*i] when it is --print-fuel (a flag: it takes no value). */
+/* Options that are flags (they take no value): the bool they set in
+ * nx_cli_wasm_options. */
+static const struct {
+    const char *name;
+    size_t field; /* offsetof(nx_cli_wasm_options, ...) */
+} nx_cli_flag_options[] = {
+    {"--print-fuel", offsetof(nx_cli_wasm_options, print_fuel)},
+    {"--disable-simd", offsetof(nx_cli_wasm_options, disable_simd)},
+    {"--disable-bulk-memory", offsetof(nx_cli_wasm_options, disable_bulk_memory)},
+};
+
+/* Parses argv[*i] when it is one of nx_cli_flag_options. */
 static nx_cli_parse_result nx_cli_parse_flag_option(char **argv, int *i,
                                                     nx_cli_wasm_options *opt) {
-    static const char name[] = "--print-fuel";
-    if (strncmp(argv[*i], name, sizeof name - 1) != 0) return NX_CLI_NOT_THIS_OPTION;
-    char next = argv[*i][sizeof name - 1];
-    if (next == '=') {
-        fprintf(stderr, "nexus wasm: %s takes no value\n", name);
-        return NX_CLI_PARSE_ERROR;
+    size_t count = sizeof nx_cli_flag_options / sizeof nx_cli_flag_options[0];
+    for (size_t k = 0; k < count; k++) {
+        const char *name = nx_cli_flag_options[k].name;
+        size_t len = strlen(name);
+        if (strncmp(argv[*i], name, len) != 0) continue;
+        char next = argv[*i][len];
+        if (next == '=') {
+            fprintf(stderr, "nexus wasm: %s takes no value\n", name);
+            return NX_CLI_PARSE_ERROR;
+        }
+        if (next != '\0') continue;
+        *(bool *)((char *)opt + nx_cli_flag_options[k].field) = true;
+        return NX_CLI_PARSED;
     }
-    if (next != '\0') return NX_CLI_NOT_THIS_OPTION;
-    opt->print_fuel = true;
-    return NX_CLI_PARSED;
+    return NX_CLI_NOT_THIS_OPTION;
 }
 
 /* Parses argv[*i] when it is --env or --invoke. */
@@ -504,7 +528,10 @@ static int nx_cli_wasm_instantiate(nx_cli_wasm_run *run) {
         return NX_CLI_EXIT_LOAD;
     }
     nxw_error err = {0};
-    nxw_status status = nxw_module_new(bytes, len, &run->module, &err);
+    nxw_features features = nxw_features_all();
+    features.simd = !run->opt->disable_simd;
+    features.bulk_memory = !run->opt->disable_bulk_memory;
+    nxw_status status = nxw_module_new_with_features(bytes, len, &features, &run->module, &err);
     free(bytes);
     if (status != NXW_OK) {
         run->module = NULL;
@@ -644,6 +671,54 @@ static bool nx_cli_parse_f64(const char *text, uint64_t *bits) {
     return true;
 }
 
+/* Parses a v128 written SHAPE:LANE,LANE,... (e.g. i32x4:1,2,3,-4 or f32x4:0.5,1,nan,2):
+ * as many lanes as the shape has, each an integer of the lane's width (decimal or 0x,
+ * signed or unsigned range) or, for f32x4/f64x2, a C float literal. */
+static bool nx_cli_parse_v128(const char *text, uint8_t out[16]) {
+    static const struct {
+        const char *name;
+        int bits;
+        bool is_float;
+    } shapes[] = {{"i8x16", 8, false},  {"i16x8", 16, false}, {"i32x4", 32, false},
+                  {"i64x2", 64, false}, {"f32x4", 32, true},  {"f64x2", 64, true}};
+    const char *colon = strchr(text, ':');
+    size_t k = 0;
+    while (k < sizeof shapes / sizeof shapes[0] &&
+           !(colon && (size_t)(colon - text) == strlen(shapes[k].name) &&
+             strncmp(text, shapes[k].name, strlen(shapes[k].name)) == 0))
+        k++;
+    if (k == sizeof shapes / sizeof shapes[0]) return false;
+    int bits = shapes[k].bits, lanes = 128 / bits;
+    const char *p = colon + 1;
+    for (int i = 0; i < lanes; i++) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if ((end == NULL) != (i == lanes - 1) || n == 0 || n >= 64) return false;
+        char lane[64];
+        memcpy(lane, p, n);
+        lane[n] = '\0';
+        uint64_t v = 0;
+        if (shapes[k].is_float && bits == 32) {
+            uint32_t f;
+            if (!nx_cli_parse_f32(lane, &f)) return false;
+            v = f;
+        } else if (shapes[k].is_float) {
+            if (!nx_cli_parse_f64(lane, &v)) return false;
+        } else if (bits == 8 || bits == 16) {
+            /* the lane's signed or unsigned range */
+            if (!nx_cli_parse_integer(lane, 64, &v)) return false;
+            if (lane[0] == '-' ? nx_cli_i64_from_bits(v) < -(INT64_C(1) << (bits - 1))
+                               : v >= (UINT64_C(1) << bits))
+                return false;
+        } else if (!nx_cli_parse_integer(lane, bits, &v)) {
+            return false;
+        }
+        for (int b = 0; b < bits / 8; b++) out[i * (bits / 8) + b] = (uint8_t)(v >> (8 * b));
+        p = end ? end + 1 : p + n;
+    }
+    return true;
+}
+
 /* Parses `text` as a value of `type` into *out. */
 static bool nx_cli_parse_value(const char *text, nxw_valtype type, nxw_value *out) {
     uint64_t bits = 0;
@@ -661,7 +736,7 @@ static bool nx_cli_parse_value(const char *text, nxw_valtype type, nxw_value *ou
     case NXW_F64: return nx_cli_parse_f64(text, &out->of.f64_bits);
     case NXW_FUNCREF: out->of.funcref = NULL; return strcmp(text, "null") == 0;
     case NXW_EXTERNREF: out->of.externref = NULL; return strcmp(text, "null") == 0;
-    case NXW_V128: return false;
+    case NXW_V128: return nx_cli_parse_v128(text, out->of.v128);
     }
     return false;
 }
@@ -684,7 +759,13 @@ static void nx_cli_print_value(FILE *out, const nxw_value *v) {
     }
     case NXW_FUNCREF: fputs(v->of.funcref ? "ref\n" : "null\n", out); return;
     case NXW_EXTERNREF: fputs(v->of.externref ? "ref\n" : "null\n", out); return;
-    case NXW_V128: fputs("v128\n", out); return;
+    case NXW_V128: {
+        uint32_t lanes[4] = {0, 0, 0, 0};
+        for (int i = 0; i < 16; i++) lanes[i / 4] |= (uint32_t)v->of.v128[i] << (8 * (i % 4));
+        fprintf(out, "i32x4:0x%08" PRIx32 ",0x%08" PRIx32 ",0x%08" PRIx32 ",0x%08" PRIx32 "\n",
+                lanes[0], lanes[1], lanes[2], lanes[3]);
+        return;
+    }
     }
 }
 
@@ -778,7 +859,8 @@ static int nx_cli_wasm_main(int argc, char **argv) {
         }
         fputs("usage: nexus wasm [--env K=V]... [--invoke NAME] [--timeout-ms N]\n"
               "                  [--memory-limit-mb N] [--stack-limit-kb N] [--fuel N]\n"
-              "                  [--print-fuel] MODULE.wasm [ARGS...]\n"
+              "                  [--print-fuel] [--disable-simd] [--disable-bulk-memory]\n"
+              "                  MODULE.wasm [ARGS...]\n"
               "       (nexus help: options and exit statuses)\n",
               stderr);
         return NX_CLI_EXIT_USAGE;

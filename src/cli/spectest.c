@@ -5,8 +5,12 @@
  * store and linker (with the testsuite's "spectest" host module predefined) so that the
  * modules of one script can import from each other; every command of the script
  * (module, register, action and the assert_* family) is run and counted as passed,
- * failed or skipped. Text-format modules, SIMD (v128) commands and whole simd_* scripts
- * are skipped. Failures are reported as `file.wast:LINE: command: expected ..., got ...`.
+ * failed or skipped. Text-format modules are skipped (the engine reads only binaries).
+ * v128 values are read lane by lane in the script's lane shape, and an expected v128
+ * may give a NaN pattern (nan:canonical, nan:arithmetic) per float lane. Options can
+ * disable engine features (--disable-simd, --disable-bulk-memory), which makes the
+ * modules that use them fail to load. Failures are reported as
+ * `file.wast:LINE: command: expected ..., got ...`.
  */
 #include "spectest.h"
 
@@ -37,6 +41,7 @@ typedef struct st_counts {
 /* State of the whole run (options and totals over all files). */
 typedef struct st_ctx {
     bool verbose;
+    nxw_features features; /* what modules are validated with */
     st_counts totals;
 } st_ctx;
 
@@ -70,6 +75,7 @@ typedef struct st_named {
 /* State of the run of one JSON script. */
 typedef struct st_file {
     bool verbose;
+    const nxw_features *features;
     const char *json_path;
     char *dir;           /* directory of json_path, "" or ending with '/' */
     char *source;        /* basename of the .wast file, for failure lines */
@@ -97,10 +103,17 @@ typedef enum st_match {
     ST_MATCH_NONNULL,
 } st_match;
 
-/* A value from a script: an argument (always exact) or an expected result. */
+/* Most lanes of a v128 (i8x16). */
+#define ST_MAX_LANES 16
+
+/* A value from a script: an argument (always exact) or an expected result. A v128 keeps
+ * the script's lane shape, for per-lane NaN patterns and for messages. */
 typedef struct st_expect {
     nxw_value value;
     st_match match;
+    unsigned lane_bits;                /* v128: 8, 16, 32 or 64 */
+    bool lane_float;                   /* v128: f32 or f64 lanes */
+    st_match lane_match[ST_MAX_LANES]; /* v128: how each lane is compared */
 } st_expect;
 
 /* Outcome of loading a module file. */
@@ -176,11 +189,6 @@ static const char *st_basename(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
-}
-
-static bool st_starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* "dir/" for "dir/x.json", "" for "x.json". */
@@ -357,6 +365,70 @@ static bool st_valtype_from_name(const char *name, nxw_valtype *type)
     return false;
 }
 
+/* Lane shapes of v128 values in scripts ("lane_type"). */
+static const struct {
+    const char *name;
+    unsigned bits;
+    bool is_float;
+} st_lane_shapes[] = {
+    {"i8", 8, false}, {"i16", 16, false}, {"i32", 32, false},
+    {"i64", 64, false}, {"f32", 32, true}, {"f64", 64, true},
+};
+
+/* The name of a v128 lane shape, e.g. "f32x4". */
+static void st_shape_name(unsigned bits, bool is_float, char *out, size_t size)
+{
+    snprintf(out, size, "%c%ux%u", is_float ? 'f' : 'i', bits, 128 / bits);
+}
+
+/* Lane i (of lane_bits bits) of a v128, as an unsigned number. */
+static uint64_t st_lane_get(const uint8_t *v128, unsigned lane_bits, size_t i)
+{
+    uint64_t bits = 0;
+    for (unsigned k = lane_bits / 8; k-- > 0;) bits = bits << 8 | v128[i * (lane_bits / 8) + k];
+    return bits;
+}
+
+static void st_lane_set(uint8_t *v128, unsigned lane_bits, size_t i, uint64_t bits)
+{
+    for (unsigned k = 0; k < lane_bits / 8; k++) v128[i * (lane_bits / 8) + k] = (uint8_t)(bits >> (8 * k));
+}
+
+/* Parses a v128 {"type": "v128", "lane_type": L, "value": [lane, ...]}: each lane an
+ * unsigned decimal of the lane's bits, or for float lanes a NaN pattern. */
+static bool st_parse_v128(const json_t *json, st_expect *out, char *why, size_t why_size)
+{
+    const char *shape = st_json_string(json, "lane_type");
+    const json_t *lanes = json_object_get(json, "value");
+    size_t k = 0;
+    while (k < sizeof st_lane_shapes / sizeof st_lane_shapes[0] &&
+           !(shape && strcmp(shape, st_lane_shapes[k].name) == 0))
+        k++;
+    if (k == sizeof st_lane_shapes / sizeof st_lane_shapes[0]) {
+        snprintf(why, why_size, "v128 value with lane type \"%s\"", shape ? shape : "(none)");
+        return false;
+    }
+    out->lane_bits = st_lane_shapes[k].bits;
+    out->lane_float = st_lane_shapes[k].is_float;
+    size_t n = 128 / out->lane_bits;
+    if (!json_is_array(lanes) || json_array_size(lanes) != n) {
+        snprintf(why, why_size, "v128 value of %s lanes needs an array of %zu lanes", shape, n);
+        return false;
+    }
+    uint64_t max = out->lane_bits == 64 ? UINT64_MAX : (UINT64_C(1) << out->lane_bits) - 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_string_value(json_array_get(lanes, i));
+        uint64_t bits = 0;
+        if (text && out->lane_float && st_parse_nan_kind(text, &out->lane_match[i])) continue;
+        if (!st_parse_unsigned(text, max, &bits)) {
+            snprintf(why, why_size, "bad v128 lane %zu \"%s\"", i, text ? text : "(not a string)");
+            return false;
+        }
+        st_lane_set(out->value.of.v128, out->lane_bits, i, bits);
+    }
+    return true;
+}
+
 /* Parses {"type": T, "value": V}; on failure writes the reason to `why`. */
 static bool st_parse_value(const json_t *json, st_expect *out, char *why, size_t why_size)
 {
@@ -367,10 +439,11 @@ static bool st_parse_value(const json_t *json, st_expect *out, char *why, size_t
         snprintf(why, why_size, "value without a type");
         return false;
     }
-    if (!st_valtype_from_name(type_name, &out->value.type) || out->value.type == NXW_V128) {
+    if (!st_valtype_from_name(type_name, &out->value.type)) {
         snprintf(why, why_size, "unsupported value type \"%s\"", type_name);
         return false;
     }
+    if (out->value.type == NXW_V128) return st_parse_v128(json, out, why, why_size);
     if (!text) {
         snprintf(why, why_size, "%s value missing or not a string", type_name);
         return false;
@@ -417,12 +490,39 @@ static void st_format_value(st_text *t, const nxw_value *v)
         else
             st_text_add(t, "externref:null");
         break;
+    case NXW_V128:
+        st_text_add(t, "v128:i32x4");
+        for (size_t i = 0; i < 4; i++)
+            st_text_add(t, " 0x%08" PRIx64, st_lane_get(v->of.v128, 32, i));
+        break;
     default: st_text_add(t, "<type 0x%02x>", (unsigned)v->type); break;
+    }
+}
+
+/* An expected v128 in its own lane shape, NaN patterns included. */
+static void st_format_v128_expect(st_text *t, const st_expect *e)
+{
+    char shape[8];
+    st_shape_name(e->lane_bits, e->lane_float, shape, sizeof shape);
+    st_text_add(t, "v128:%s", shape);
+    for (size_t i = 0; i < 128 / e->lane_bits; i++) {
+        switch (e->lane_match[i]) {
+        case ST_MATCH_NAN_CANONICAL: st_text_add(t, " nan:canonical"); break;
+        case ST_MATCH_NAN_ARITHMETIC: st_text_add(t, " nan:arithmetic"); break;
+        default:
+            st_text_add(t, " 0x%0*" PRIx64, (int)(e->lane_bits / 4),
+                        st_lane_get(e->value.of.v128, e->lane_bits, i));
+            break;
+        }
     }
 }
 
 static void st_format_expect(st_text *t, const st_expect *e)
 {
+    if (e->value.type == NXW_V128) {
+        st_format_v128_expect(t, e);
+        return;
+    }
     const char *type = e->value.type == NXW_F32 ? "f32" : e->value.type == NXW_F64 ? "f64" : "";
     switch (e->match) {
     case ST_MATCH_NAN_CANONICAL: st_text_add(t, "%s:nan:canonical", type); break;
@@ -452,16 +552,46 @@ static void st_format_expects(st_text *t, const st_expect *values, size_t count)
     st_text_add(t, ")");
 }
 
+/* NaN patterns on the bits of a float of 32 or 64 bits. */
+static bool st_bits_canonical_nan(uint64_t bits, unsigned width)
+{
+    if (width == 32) return (bits & 0x7fffffffu) == 0x7fc00000u;
+    return (bits & UINT64_C(0x7fffffffffffffff)) == UINT64_C(0x7ff8000000000000);
+}
+
+static bool st_bits_arithmetic_nan(uint64_t bits, unsigned width)
+{
+    if (width == 32) return (bits & 0x7fc00000u) == 0x7fc00000u;
+    return (bits & UINT64_C(0x7ff8000000000000)) == UINT64_C(0x7ff8000000000000);
+}
+
 static bool st_is_canonical_nan(const nxw_value *v)
 {
-    if (v->type == NXW_F32) return (v->of.f32_bits & 0x7fffffffu) == 0x7fc00000u;
-    return (v->of.f64_bits & UINT64_C(0x7fffffffffffffff)) == UINT64_C(0x7ff8000000000000);
+    if (v->type == NXW_F32) return st_bits_canonical_nan(v->of.f32_bits, 32);
+    return st_bits_canonical_nan(v->of.f64_bits, 64);
 }
 
 static bool st_is_arithmetic_nan(const nxw_value *v)
 {
-    if (v->type == NXW_F32) return (v->of.f32_bits & 0x7fc00000u) == 0x7fc00000u;
-    return (v->of.f64_bits & UINT64_C(0x7ff8000000000000)) == UINT64_C(0x7ff8000000000000);
+    if (v->type == NXW_F32) return st_bits_arithmetic_nan(v->of.f32_bits, 32);
+    return st_bits_arithmetic_nan(v->of.f64_bits, 64);
+}
+
+/* Compares a v128 lane by lane, each as the expectation's lane_match says. */
+static bool st_v128_matches(const st_expect *e, const nxw_value *got)
+{
+    for (size_t i = 0; i < 128 / e->lane_bits; i++) {
+        uint64_t want = st_lane_get(e->value.of.v128, e->lane_bits, i);
+        uint64_t have = st_lane_get(got->of.v128, e->lane_bits, i);
+        bool ok;
+        switch (e->lane_match[i]) {
+        case ST_MATCH_NAN_CANONICAL: ok = st_bits_canonical_nan(have, e->lane_bits); break;
+        case ST_MATCH_NAN_ARITHMETIC: ok = st_bits_arithmetic_nan(have, e->lane_bits); break;
+        default: ok = want == have; break;
+        }
+        if (!ok) return false;
+    }
+    return true;
 }
 
 static bool st_values_identical(const nxw_value *a, const nxw_value *b)
@@ -473,6 +603,7 @@ static bool st_values_identical(const nxw_value *a, const nxw_value *b)
     case NXW_F64: return a->of.f64_bits == b->of.f64_bits;
     case NXW_FUNCREF: return a->of.funcref == b->of.funcref;
     case NXW_EXTERNREF: return a->of.externref == b->of.externref;
+    case NXW_V128: return memcmp(a->of.v128, b->of.v128, 16) == 0;
     default: return false;
     }
 }
@@ -480,31 +611,13 @@ static bool st_values_identical(const nxw_value *a, const nxw_value *b)
 static bool st_value_matches(const st_expect *e, const nxw_value *got)
 {
     if (e->value.type != got->type) return false;
+    if (e->value.type == NXW_V128) return st_v128_matches(e, got);
     switch (e->match) {
     case ST_MATCH_NAN_CANONICAL: return st_is_canonical_nan(got);
     case ST_MATCH_NAN_ARITHMETIC: return st_is_arithmetic_nan(got);
     case ST_MATCH_NONNULL: return got->of.funcref != NULL;
     default: return st_values_identical(&e->value, got);
     }
-}
-
-/* True when a value list of the command (action args or expected results) uses v128. */
-static bool st_values_use_v128(const json_t *list)
-{
-    size_t i;
-    const json_t *item;
-    json_array_foreach(list, i, item) {
-        const char *type = st_json_string(item, "type");
-        if (type && strcmp(type, "v128") == 0) return true;
-    }
-    return false;
-}
-
-static bool st_command_uses_v128(const json_t *cmd)
-{
-    const json_t *action = json_object_get(cmd, "action");
-    return st_values_use_v128(json_object_get(action, "args")) ||
-           st_values_use_v128(json_object_get(cmd, "expected"));
 }
 
 /* ---------------------------------------------------------------- the spectest module */
@@ -685,7 +798,7 @@ static st_load st_load_module(st_file *f, const json_t *cmd, nxw_module **out, n
     bool read = st_read_file(path, &bytes, &len, err);
     free(path);
     if (!read) return ST_IO_ERROR;
-    nxw_status status = nxw_module_new(bytes, len, out, err);
+    nxw_status status = nxw_module_new_with_features(bytes, len, f->features, out, err);
     free(bytes);
     if (status != NXW_OK) {
         *out = NULL;
@@ -757,7 +870,9 @@ static bool st_parse_args(const json_t *list, nxw_value **args, uint32_t *count,
             st_error_set(err, "argument %zu: %s", i, why);
             return false;
         }
-        if (e.match != ST_MATCH_EXACT) {
+        bool exact = e.match == ST_MATCH_EXACT;
+        for (size_t k = 0; k < ST_MAX_LANES; k++) exact = exact && e.lane_match[k] == ST_MATCH_EXACT;
+        if (!exact) {
             st_error_set(err, "argument %zu is not a concrete value", i);
             return false;
         }
@@ -1121,7 +1236,6 @@ static st_outcome st_run_command(st_file *f, const json_t *cmd)
     if (!json_is_object(cmd)) return st_fail(f, "command is not a JSON object");
     st_command_fn run = type ? st_command_handler(type) : NULL;
     if (!run) return st_fail(f, "unknown command type");
-    if (st_command_uses_v128(cmd)) return ST_SKIP;
     return run(f, cmd);
 }
 
@@ -1194,21 +1308,11 @@ static bool st_file_setup_engine(st_file *f)
     return true;
 }
 
-/* SIMD is out of scope for now: simd_* scripts are skipped as a whole. */
-static bool st_file_is_simd(const st_file *f)
-{
-    return st_starts_with(f->source, "simd_") || st_starts_with(st_basename(f->json_path), "simd_");
-}
-
 static void st_file_run_commands(st_file *f)
 {
     const json_t *commands = json_object_get(f->root, "commands");
     size_t i;
     const json_t *cmd;
-    if (st_file_is_simd(f)) {
-        f->counts.skipped += json_array_size(commands);
-        return;
-    }
     json_array_foreach(commands, i, cmd) {
         st_outcome outcome = st_run_command(f, cmd);
         if (outcome == ST_PASS) st_note(f, "ok");
@@ -1236,6 +1340,7 @@ static void st_run_file(st_ctx *ctx, const char *path)
     st_file f;
     memset(&f, 0, sizeof f);
     f.verbose = ctx->verbose;
+    f.features = &ctx->features;
     f.json_path = path;
     f.command = "?";
     if (st_file_load_json(&f) && st_file_setup_engine(&f)) st_file_run_commands(&f);
@@ -1252,9 +1357,11 @@ static void st_run_file(st_ctx *ctx, const char *path)
 
 static void st_usage(FILE *out)
 {
-    fprintf(out, "usage: nexus spectest [-v] FILE.json...\n"
+    fprintf(out, "usage: nexus spectest [-v] [--disable-simd] [--disable-bulk-memory] FILE.json...\n"
                  "Runs WebAssembly spec testsuite scripts converted by wast2json.\n"
-                 "  -v, --verbose   report every command, trap texts and spectest prints\n");
+                 "  -v, --verbose           report every command, trap texts and spectest prints\n"
+                 "  --disable-simd          validate modules without the SIMD feature\n"
+                 "  --disable-bulk-memory   validate modules without the bulk memory feature\n");
 }
 
 /* Splits argv into options and file names; returns -1 to go on, else an exit status. */
@@ -1271,6 +1378,10 @@ static int st_parse_command_line(int argc, char **argv, st_ctx *ctx, char **file
             options_done = true;
         } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
             ctx->verbose = true;
+        } else if (strcmp(arg, "--disable-simd") == 0) {
+            ctx->features.simd = false;
+        } else if (strcmp(arg, "--disable-bulk-memory") == 0) {
+            ctx->features.bulk_memory = false;
         } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             st_usage(stdout);
             return 0;
@@ -1292,6 +1403,7 @@ int nx_spectest_main(int argc, char **argv)
 {
     st_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
+    ctx.features = nxw_features_all();
     if (argc < 1) return 2;
     char **files = calloc((size_t)argc, sizeof *files);
     if (!files) {

@@ -10,6 +10,13 @@
  *     fp[nlocals .. +max_height)       the operand stack, one slot per stack position
  *     fp[const_base .. +nconsts)       constants, copied from wc_code.consts at entry
  *
+ * A v128 value takes two consecutive slots (its low 8 bytes first) wherever it lives:
+ * parameter, local, stack position or result; an operand naming a v128 names its first
+ * slot. So a local's slot is the slot count of the locals before it, a stack position's
+ * canonical slot is nlocals plus the slot count of the values below it, and nparams,
+ * nresults and nlocals of wc_code are slot counts (equal to the value counts when no
+ * v128 is involved).
+ *
  * Because the height of the WebAssembly operand stack is known statically at every
  * instruction, each value has a fixed slot and no stack pointer exists at run time.
  * `local.get` and constants cost nothing: consumers read the local's or constant's slot
@@ -26,10 +33,12 @@
 #ifndef NXW_CODE_H
 #define NXW_CODE_H
 
+#include "simd_ops.h"
+
 #include <stdint.h>
 #include <stddef.h>
 
-/* One slot of a frame: any WebAssembly value but v128. */
+/* One slot of a frame: any WebAssembly value, or half of a v128. */
 typedef union wc_slot {
     int32_t i32;
     uint32_t u32;
@@ -53,9 +62,9 @@ typedef union wc_cell {
 typedef struct wc_code {
     wc_cell *cells;
     uint32_t ncells;
-    uint32_t nparams;
-    uint32_t nresults;
-    uint32_t nlocals;     /* params + declared locals */
+    uint32_t nparams;     /* slots of the parameters (a v128 takes two) */
+    uint32_t nresults;    /* slots of the results */
+    uint32_t nlocals;     /* slots of params + declared locals */
     uint32_t const_base;  /* first constant slot */
     uint32_t nconsts;
     uint32_t frame_slots; /* slots the frame needs (locals + stack + constants) */
@@ -241,6 +250,8 @@ typedef enum wc_op {
     WC_STORE_OPS(WC_ENUM_ADDR)
     WC_FMEM_OPS(WC_ENUM_FMEM)
     WC_NUMERIC_OPS(WC_ENUM_OP)
+    WV_EACH_OP(WC_ENUM_OP) /* SIMD (simd_ops.h) */
+    WV_EACH_ADDR_OP(WC_ENUM_ADDR)
 #undef WC_ENUM_FMEM
 #undef WC_ENUM_BACK
 #undef WC_ENUM_CONTROL

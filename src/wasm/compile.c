@@ -5,15 +5,17 @@
  * Function bodies are validated and translated in a single pass that follows the
  * spec's validation algorithm (operand and control stacks, polymorphic stack after
  * unconditional branches). Alongside each operand-stack type the compiler keeps the
- * frame slot holding the value: its canonical slot (nlocals + stack position), a
- * local's slot (after local.get, until that local is written) or a constant slot.
+ * frame slot holding the value: its canonical slot (the locals' slots plus the slots of
+ * the values below it; a v128 takes two, see code.h), a local's slot (after local.get,
+ * until that local is written) or a constant slot.
  * Invariants:
  *   - at every label (block/loop/if entry, else, end) all values are in canonical slots;
  *   - a value referring to local x is materialized (copied to its canonical slot)
  *     before any write to x;
  *   - code emitted while the current block is unreachable is skipped.
  * Peepholes: an operation followed by local.set/tee writes the local directly, and an
- * integer compare followed by br_if/if becomes one fused compare-and-branch.
+ * integer compare followed by br_if/if becomes one fused compare-and-branch. SIMD
+ * instructions are validated and translated by simd_compile.inc (included below).
  */
 #include "compile.h"
 
@@ -34,6 +36,7 @@ enum {
 typedef struct cval {
     uint8_t type;
     uint32_t slot;
+    uint32_t canon; /* the canonical slot of its stack position */
 } cval;
 
 typedef enum ckind { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE } ckind;
@@ -47,6 +50,7 @@ typedef struct cctrl {
     const uint8_t *params, *results;
     uint8_t single[1];    /* storage for a one-result block type */
     uint32_t height;      /* operand stack height at entry, params excluded */
+    uint32_t base_slot;   /* canonical slot of stack position `height` */
     uint32_t loop_pc;     /* loop: code index of its start */
     uint32_t loop_instr;  /* loop: instructions read before it (for fuel costs) */
     uint32_t patch_head;  /* chain of forward-branch offsets to patch at end */
@@ -60,12 +64,16 @@ typedef struct cstate {
     uint32_t func_index;
     const void *const *H;
     const bool *declared; /* functions that ref.func may name */
+    const nxw_features *features;
 
     uint8_t *local_types;
-    uint32_t nlocals;
+    uint32_t nlocals;      /* locals (params included) */
+    uint32_t *local_slot;  /* frame slot of each local */
+    uint32_t local_slots;  /* slots of all locals: the first canonical slot */
 
     cval *vals;
-    uint32_t nvals, cap_vals, max_height;
+    uint32_t nvals, cap_vals;
+    uint32_t max_height;   /* slots of the operand stack at its highest */
     uint32_t nlocal_refs; /* values currently referring to a local slot */
 
     cctrl *ctrls;
@@ -106,6 +114,11 @@ static bool fail(cstate *c, nxw_status st, const char *fmt, ...) {
 }
 #define INVALID(...) (fail(c, NXW_ERR_INVALID, __VA_ARGS__), false)
 #define MALFORMED(...) (fail(c, NXW_ERR_MALFORMED, __VA_ARGS__), false)
+
+/* Fails because `what` needs the SIMD feature, which the module was validated without. */
+static bool simd_disabled(cstate *c, const char *what) {
+    return INVALID("SIMD is disabled (feature simd): %s", what);
+}
 
 static bool grow(void **arr, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return true;
@@ -255,25 +268,48 @@ static void emit_copy(cstate *c, uint32_t d, uint32_t a) {
     c->copy_at = start;
 }
 
+/* Emits the move of a value of type `type` from slot a to slot d: a COPY (see
+ * emit_copy), or for a v128 a COPY_V128, which reads both halves before writing, so the
+ * two slot pairs may overlap. */
+static void emit_move(cstate *c, uint8_t type, uint32_t d, uint32_t a) {
+    if (type != NXW_V128) {
+        emit_copy(c, d, a);
+        return;
+    }
+    emit_op(c, WC_COPY_V128);
+    emit_slot(c, d);
+    emit_slot(c, a);
+}
+
 /* ------------------------------------------------------------------ operand stack */
 
-static inline uint32_t canonical(const cstate *c, uint32_t pos) { return c->nlocals + pos; }
+/* Frame slots a value of type t takes (see code.h). */
+static inline uint32_t slots_of(uint8_t t) { return t == NXW_V128 ? 2u : 1u; }
 
-static bool is_local_slot(const cstate *c, uint32_t slot) { return slot < c->nlocals; }
+/* The canonical slot of the stack position just above the top value. */
+static inline uint32_t top_slot(const cstate *c) {
+    if (!c->nvals) return c->local_slots;
+    const cval *v = &c->vals[c->nvals - 1];
+    return v->canon + slots_of(v->type);
+}
+
+static bool is_local_slot(const cstate *c, uint32_t slot) { return slot < c->local_slots; }
 
 static void push_at(cstate *c, uint8_t type, uint32_t slot) {
     if (!grow((void **)&c->vals, &c->cap_vals, c->nvals + 1, sizeof(cval))) {
         fail(c, NXW_ERR_NOMEM, "out of memory");
         return;
     }
-    c->vals[c->nvals++] = (cval){type, slot};
+    uint32_t canon = top_slot(c);
+    c->vals[c->nvals++] = (cval){type, slot, canon};
     if (is_local_slot(c, slot)) c->nlocal_refs++;
-    if (c->nvals > c->max_height) c->max_height = c->nvals;
+    uint32_t height = canon + slots_of(type) - c->local_slots;
+    if (height > c->max_height) c->max_height = height;
 }
 
 /* Pushes a result in its canonical slot and returns that slot. */
 static uint32_t push(cstate *c, uint8_t type) {
-    uint32_t slot = canonical(c, c->nvals);
+    uint32_t slot = top_slot(c);
     push_at(c, type, slot);
     return slot;
 }
@@ -296,7 +332,7 @@ static bool pop(cstate *c, uint8_t expect, cval *out) {
     cctrl *f = &c->ctrls[c->nctrls - 1];
     if (c->nvals == f->height) {
         if (f->unreachable) {
-            *out = (cval){CT_UNKNOWN, canonical(c, c->nvals)};
+            *out = (cval){CT_UNKNOWN, top_slot(c), top_slot(c)};
             return true;
         }
         return INVALID("type mismatch: expected %s but the stack is empty",
@@ -313,10 +349,10 @@ static bool pop(cstate *c, uint8_t expect, cval *out) {
 /* Copies the value at stack position pos into its canonical slot. */
 static void materialize_at(cstate *c, uint32_t pos) {
     cval *v = &c->vals[pos];
-    uint32_t want = canonical(c, pos);
+    uint32_t want = v->canon;
     if (v->slot == want) return;
     if (live(c)) {
-        emit_copy(c, want, v->slot);
+        emit_move(c, v->type, want, v->slot);
     }
     if (is_local_slot(c, v->slot)) c->nlocal_refs--;
     v->slot = want;
@@ -398,6 +434,7 @@ static bool push_ctrl(cstate *c, ckind kind, uint32_t np, const uint8_t *params,
     f->nresults = nr;
     f->results = results;
     f->height = c->nvals;
+    f->base_slot = top_slot(c);
     f->dead = c->nctrls > 1 && !live_at(c, c->nctrls - 2);
     f->patch_head = NO_INSTR;
     f->else_patch = NO_INSTR;
@@ -449,12 +486,13 @@ static void emit_label_moves(cstate *c, const cctrl *f) {
     label_types(f, &n, &types);
     if (n >= 2)
         for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
+    uint32_t dst = f->base_slot; /* the label's value i: after values 0..i-1 */
     for (uint32_t i = 0; i < n; i++) {
         uint32_t src = c->vals[c->nvals - n + i].slot;
-        uint32_t dst = canonical(c, f->height + i);
         if (src != dst) {
-            emit_copy(c, dst, src);
+            emit_move(c, types[i], dst, src);
         }
+        dst += slots_of(types[i]);
     }
 }
 
@@ -462,26 +500,33 @@ static bool label_needs_moves(const cstate *c, const cctrl *f) {
     uint32_t n;
     const uint8_t *types;
     label_types(f, &n, &types);
-    for (uint32_t i = 0; i < n; i++)
-        if (c->vals[c->nvals - n + i].slot != canonical(c, f->height + i)) return true;
+    uint32_t dst = f->base_slot;
+    for (uint32_t i = 0; i < n; i++) {
+        if (c->vals[c->nvals - n + i].slot != dst) return true;
+        dst += slots_of(types[i]);
+    }
     return false;
 }
 
 /* Emits a return of the top n values (a branch to the function's label): results go to
- * fp[0..n). Values are materialized first when n >= 2 so the forward copy cannot
- * overwrite a source it still needs. */
+ * the first slots of the frame. Values are materialized first when n >= 2 so the
+ * forward copy cannot overwrite a source it still needs. */
 static void emit_return_values(cstate *c, uint32_t n) {
-    if (n == 1) {
+    const uint8_t *types = ctrl_results(&c->ctrls[0]); /* the function's result types */
+    if (n == 1 && types[0] != NXW_V128) {
         emit_op(c, WC_RETURN1);
         emit_slot(c, c->vals[c->nvals - 1].slot);
         return;
     }
-    for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
+    if (n >= 2)
+        for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
+    uint32_t dst = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t src = c->vals[c->nvals - n + i].slot;
-        if (src != i) {
-            emit_copy(c, i, src);
+        if (src != dst) {
+            emit_move(c, types[i], dst, src);
         }
+        dst += slots_of(types[i]);
     }
     emit_op(c, WC_RETURN);
 }
@@ -550,6 +595,7 @@ static bool read_blocktype(cstate *c, cctrl *tmp) {
     }
     if (b == NXW_I32 || b == NXW_I64 || b == NXW_F32 || b == NXW_F64 || b == NXW_FUNCREF ||
         b == NXW_EXTERNREF || b == NXW_V128) {
+        if (b == NXW_V128 && !c->features->simd) return simd_disabled(c, "block of type v128");
         c->p++;
         tmp->single[0] = b;
         tmp->nresults = 1;
@@ -629,7 +675,7 @@ static const uint16_t addr_op[0x3F] = {
  * can then be folded into its consumer. */
 static bool produced_last(const cstate *c, cval v) {
     return c->last_start != NO_INSTR && v.slot == c->code[c->last_dst].u32 &&
-           v.slot == canonical(c, c->nvals);
+           v.slot == top_slot(c);
 }
 
 /* produced_last, and that instruction is `op`. */
@@ -701,19 +747,20 @@ static bool set_local(cstate *c, uint32_t x, bool tee) {
     cval v;
     if (!pop(c, c->local_types[x], &v)) return false;
     if (!live(c)) {
-        if (tee) push_at(c, v.type == CT_UNKNOWN ? c->local_types[x] : v.type, canonical(c, c->nvals));
+        if (tee) push_at(c, v.type == CT_UNKNOWN ? c->local_types[x] : v.type, top_slot(c));
         return true;
     }
-    if (produced_last(c, v) && !has_local_refs(c, x)) {
-        c->code[c->last_dst].u32 = x;
+    uint32_t slot = c->local_slot[x];
+    if (produced_last(c, v) && !has_local_refs(c, slot)) {
+        c->code[c->last_dst].u32 = slot;
     } else {
-        materialize_local_refs(c, x);
-        if (v.slot != x) {
-            emit_copy(c, x, v.slot);
+        materialize_local_refs(c, slot);
+        if (v.slot != slot) {
+            emit_move(c, c->local_types[x], slot, v.slot);
         }
     }
     c->last_start = NO_INSTR;
-    if (tee) push_at(c, c->local_types[x], x);
+    if (tee) push_at(c, c->local_types[x], slot);
     return true;
 }
 
@@ -990,7 +1037,7 @@ static bool call_args(cstate *c, const wm_functype *t, uint32_t *base) {
         cval v;
         pop(c, 0, &v);
     }
-    *base = canonical(c, c->nvals);
+    *base = top_slot(c);
     return true;
 }
 
@@ -1049,6 +1096,7 @@ static bool op_select(cstate *c, bool typed) {
         uint8_t t;
         if (!read_byte(c, &t)) return false;
         if (!is_num(t) && !is_ref(t) && t != NXW_V128) return MALFORMED("malformed value type");
+        if (t == NXW_V128 && !c->features->simd) return simd_disabled(c, "select of type v128");
         want = t;
     }
     cval cond, b, a;
@@ -1064,7 +1112,7 @@ static bool op_select(cstate *c, bool typed) {
         type = a.type ? a.type : b.type;
     }
     uint32_t srcs[3] = {a.slot, b.slot, cond.slot};
-    emit_producer(c, WC_SELECT, type, srcs, 3);
+    emit_producer(c, type == NXW_V128 ? WC_SELECT_V128 : WC_SELECT, type, srcs, 3);
     return true;
 }
 
@@ -1155,6 +1203,12 @@ static bool op_prefixed(cstate *c) {
         if (!pop(c, ni->in1, &a)) return false;
         emit_producer(c, (wc_op)(ni->op - 1), ni->out, &a.slot, 1);
         return true;
+    }
+    if (sub >= 8 && sub <= 14 && !c->features->bulk_memory) {
+        static const char *const bulk_names[] = {"memory.init", "data.drop",  "memory.copy",
+                                                 "memory.fill", "table.init", "elem.drop",
+                                                 "table.copy"};
+        return INVALID("bulk memory is disabled (feature bulk_memory): %s", bulk_names[sub - 8]);
     }
     switch (sub) {
     case 8: { /* memory.init */
@@ -1290,6 +1344,8 @@ static bool emit_f64_memory_operand(cstate *c, uint8_t opcode) {
     return true;
 }
 
+#include "simd_compile.inc" /* op_simd: the 0xFD-prefixed instructions */
+
 static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
     cval a, b;
     uint32_t x;
@@ -1332,7 +1388,7 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
     case 0x1C: return op_select(c, true);
     case 0x20: /* local.get */
         if (!read_index(c, c->nlocals, "local", &x)) return false;
-        push_at(c, c->local_types[x], x);
+        push_at(c, c->local_types[x], c->local_slot[x]);
         return true;
     case 0x21:
     case 0x22:
@@ -1340,14 +1396,16 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
         return set_local(c, x, opcode == 0x22);
     case 0x23: { /* global.get */
         if (!read_index(c, wm_total_globals(c->m), "global", &x)) return false;
-        uint32_t d = push(c, wm_global_type(c->m, x).type);
+        uint8_t gtype = wm_global_type(c->m, x).type;
+        wc_op op = gtype == NXW_V128 ? WC_GLOBAL_GET_V128 : WC_GLOBAL_GET;
+        uint32_t d = push(c, gtype);
         if (live(c)) {
-            uint32_t start = emit_op(c, WC_GLOBAL_GET);
+            uint32_t start = emit_op(c, op);
             uint32_t dc = emit_slot(c, d);
             emit_u32(c, x);
             c->last_start = start;
             c->last_dst = dc;
-            c->last_op = WC_GLOBAL_GET;
+            c->last_op = op;
         }
         return true;
     }
@@ -1357,7 +1415,7 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
         if (!gt.mutable_) return INVALID("global is immutable: global %u", x);
         if (!pop(c, gt.type, &a)) return false;
         if (live(c)) {
-            emit_op(c, WC_GLOBAL_SET);
+            emit_op(c, gt.type == NXW_V128 ? WC_GLOBAL_SET_V128 : WC_GLOBAL_SET);
             emit_u32(c, x);
             emit_slot(c, a.slot);
         }
@@ -1450,6 +1508,7 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
         return true;
     }
     case 0xFC: return op_prefixed(c);
+    case 0xFD: return op_simd(c);
     default: return MALFORMED("illegal opcode 0x%02x", opcode);
     }
 }
@@ -1458,6 +1517,7 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
 
 static void cstate_free(cstate *c) {
     free(c->local_types);
+    free(c->local_slot);
     free(c->vals);
     free(c->ctrls);
     free(c->code);
@@ -1466,7 +1526,8 @@ static void cstate_free(cstate *c) {
 }
 
 static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *declared,
-                                   const void *const *H, nxw_error *err) {
+                                   const nxw_features *features, const void *const *H,
+                                   nxw_error *err) {
     wm_func *fn = &m->funcs[i];
     const wm_functype *t = &m->types[fn->type_index];
     cstate cs;
@@ -1480,6 +1541,7 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     c->func_index = m->nimported_funcs + i;
     c->H = H;
     c->declared = declared;
+    c->features = features;
     forget_last(c);
     uint64_t nl = (uint64_t)t->nparams + fn->nlocals;
     if (nl > WM_MAX_LOCALS) {
@@ -1488,9 +1550,17 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     }
     c->nlocals = (uint32_t)nl;
     c->local_types = malloc(nl ? nl : 1);
-    if (!c->local_types) return wm_fail(err, NXW_ERR_NOMEM, SIZE_MAX, "out of memory");
+    c->local_slot = malloc(sizeof(uint32_t) * (nl ? nl : 1));
+    if (!c->local_types || !c->local_slot) {
+        cstate_free(c);
+        return wm_fail(err, NXW_ERR_NOMEM, SIZE_MAX, "out of memory");
+    }
     if (t->nparams) memcpy(c->local_types, t->types, t->nparams);
     if (fn->nlocals) memcpy(c->local_types + t->nparams, fn->local_types, fn->nlocals);
+    for (uint32_t k = 0; k < c->nlocals; k++) {
+        c->local_slot[k] = c->local_slots;
+        c->local_slots += slots_of(c->local_types[k]);
+    }
 
     bool ok = push_ctrl(c, CK_FUNC, 0, NULL, t->nresults, t->types ? t->types + t->nparams : NULL);
     bool done = false;
@@ -1516,14 +1586,15 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
         cstate_free(c);
         return wm_fail(err, NXW_ERR_NOMEM, SIZE_MAX, "out of memory");
     }
-    code->nparams = t->nparams;
-    code->nresults = t->nresults;
-    code->nlocals = c->nlocals;
+    code->nparams = t->nparams ? c->local_slot[t->nparams - 1] + slots_of(t->types[t->nparams - 1]) : 0;
+    code->nresults = 0;
+    for (uint32_t k = 0; k < t->nresults; k++) code->nresults += slots_of(t->types[t->nparams + k]);
+    code->nlocals = c->local_slots;
     code->entry_cost = c->entry_cost;
-    code->const_base = c->nlocals + c->max_height;
+    code->const_base = c->local_slots + c->max_height;
     code->nconsts = c->nconsts;
     code->frame_slots = code->const_base + c->nconsts;
-    if (code->frame_slots < t->nresults) code->frame_slots = t->nresults;
+    if (code->frame_slots < code->nresults) code->frame_slots = code->nresults;
     for (uint32_t k = 0; k < c->nfixups; k++) {
         wc_cell *cell = &c->code[c->fixups[k]];
         if (cell->u32 & CONST_FLAG) cell->u32 = code->const_base + (cell->u32 & ~CONST_FLAG);
@@ -1577,6 +1648,7 @@ static nxw_status check_const(const wm_module *m, const wm_constexpr *e, uint8_t
     case WM_CONST_I64: got = NXW_I64; break;
     case WM_CONST_F32: got = NXW_F32; break;
     case WM_CONST_F64: got = NXW_F64; break;
+    case WM_CONST_V128: got = NXW_V128; break;
     case WM_CONST_REF_NULL: got = e->reftype; break;
     case WM_CONST_REF_FUNC:
         if (e->v.index >= wm_total_funcs(m))
@@ -1676,14 +1748,16 @@ static nxw_status check_module(const wm_module *m, bool *declared, nxw_error *er
     return NXW_OK;
 }
 
-nxw_status wc_compile_module(wm_module *m, nxw_error *err) {
+nxw_status wc_compile_module(wm_module *m, const nxw_features *features, nxw_error *err) {
+    nxw_status st = wc_check_features(m, features, err);
+    if (st != NXW_OK) return st;
     uint32_t nf = wm_total_funcs(m);
     bool *declared = calloc(nf ? nf : 1, sizeof(bool));
     if (!declared) return wm_fail(err, NXW_ERR_NOMEM, SIZE_MAX, "out of memory");
-    nxw_status st = check_module(m, declared, err);
+    st = check_module(m, declared, err);
     const void *const *H = wi_handlers();
     for (uint32_t i = 0; st == NXW_OK && i < m->nfuncs; i++)
-        st = compile_function(m, i, declared, H, err);
+        st = compile_function(m, i, declared, features, H, err);
     free(declared);
     return st;
 }

@@ -13,9 +13,15 @@
 
 struct wc_code;
 
-/* Validates module `m` and translates its functions (sets m->funcs[i].code). Returns
- * NXW_OK, NXW_ERR_INVALID or NXW_ERR_MALFORMED (bad instruction encoding) with err set. */
-nxw_status wc_compile_module(wm_module *m, nxw_error *err);
+/* Validates module `m` with the optional features `features` and translates its
+ * functions (sets m->funcs[i].code). Returns NXW_OK, NXW_ERR_INVALID or
+ * NXW_ERR_MALFORMED (bad instruction encoding) with err set. */
+nxw_status wc_compile_module(wm_module *m, const nxw_features *features, nxw_error *err);
+
+/* The module-level part of feature checking (features.c): types, imports, globals,
+ * locals and segments that need a disabled feature make it invalid (NXW_ERR_INVALID,
+ * the message naming the feature). Instructions are checked while compiling. */
+nxw_status wc_check_features(const wm_module *m, const nxw_features *features, nxw_error *err);
 
 /* Frees one function's translated code. NULL is allowed. */
 void wc_code_free(struct wc_code *code);

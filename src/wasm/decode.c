@@ -36,6 +36,9 @@
  * runs, so without a module-wide bound a small input could demand gigabytes. */
 enum { WD_MAX_MODULE_LOCALS = 1 << 26 };
 
+/* Sub-opcode of v128.const after the 0xFD prefix (the one SIMD constant instruction). */
+enum { WD_SIMD_V128_CONST = 0x0C };
+
 /* Number of sections ids (0 custom .. 12 data count). */
 enum { WD_SECTION_COUNT = 13 };
 
@@ -447,6 +450,19 @@ static nxw_status wd_read_constexpr(wd_reader *r, wm_constexpr *out, const char 
         case WM_CONST_REF_FUNC:
             WD_TRY(wd_read_u32(r, &insn.v.index, "ref.func index"));
             break;
+        case WM_CONST_V128: {
+            uint32_t sub = 0;
+            WD_TRY(wd_read_u32(r, &sub, "SIMD opcode"));
+            if (sub != WD_SIMD_V128_CONST)
+                return wd_fail(r, NXW_ERR_INVALID, at, "constant expression required",
+                               "opcode 0xfd %u in %s", sub, what);
+            if (wd_remaining(r) < 16)
+                return wd_fail(r, NXW_ERR_MALFORMED, r->pos, wd_eof_reason(r),
+                               "v128.const immediate in %s", what);
+            memcpy(insn.v.v128, r->bytes + r->pos, 16);
+            r->pos += 16;
+            break;
+        }
         default:
             if (wd_is_known_opcode(op))
                 return wd_fail(r, NXW_ERR_INVALID, at, "constant expression required",

@@ -101,13 +101,22 @@ static nxw_status trap_error(nxw_store *s, nxw_trap trap, nxw_error *err) {
 
 /* ------------------------------------------------------------------ modules */
 
+nxw_features nxw_features_all(void) { return (nxw_features){.simd = true, .bulk_memory = true}; }
+
 nxw_status nxw_module_new(const uint8_t *bytes, size_t len, nxw_module **out, nxw_error *err) {
+    return nxw_module_new_with_features(bytes, len, NULL, out, err);
+}
+
+nxw_status nxw_module_new_with_features(const uint8_t *bytes, size_t len,
+                                        const nxw_features *features, nxw_module **out,
+                                        nxw_error *err) {
+    nxw_features all = nxw_features_all();
     *out = NULL;
     if (!bytes && len) return fail(err, NXW_ERR_ARGUMENT, "no module bytes");
     nxw_module *mod = calloc(1, sizeof *mod);
     if (!mod) return fail(err, NXW_ERR_NOMEM, "out of memory");
     nxw_status st = wm_decode(bytes ? bytes : (const uint8_t *)"", len, &mod->m, err);
-    if (st == NXW_OK) st = wc_compile_module(&mod->m, err);
+    if (st == NXW_OK) st = wc_compile_module(&mod->m, features ? features : &all, err);
     if (st != NXW_OK) {
         wm_module_clear(&mod->m);
         free(mod);
@@ -401,36 +410,9 @@ nxw_status nxw_table_new(nxw_store *s, nxw_valtype elem, uint32_t min, uint32_t 
     return *out ? NXW_OK : fail(err, NXW_ERR_NOMEM, "out of memory for a table of %u", min);
 }
 
-static wc_slot value_to_slot(nxw_value v) {
-    wc_slot s;
-    s.u64 = 0;
-    switch (v.type) {
-    case NXW_I32: s.i32 = v.of.i32; break;
-    case NXW_F32: s.u32 = v.of.f32_bits; break;
-    case NXW_FUNCREF:
-    case NXW_EXTERNREF: s.ref = v.of.externref; break;
-    default: s.i64 = v.of.i64; break;
-    }
-    return s;
-}
-
-static nxw_value slot_to_value(uint8_t type, wc_slot s) {
-    nxw_value v;
-    memset(&v, 0, sizeof v);
-    v.type = (nxw_valtype)type;
-    switch (type) {
-    case NXW_I32: v.of.i32 = s.i32; break;
-    case NXW_F32: v.of.f32_bits = s.u32; break;
-    case NXW_FUNCREF:
-    case NXW_EXTERNREF: v.of.externref = s.ref; break;
-    default: v.of.i64 = s.i64; break;
-    }
-    return v;
-}
-
 static bool valid_valtype(nxw_valtype t) {
-    return t == NXW_I32 || t == NXW_I64 || t == NXW_F32 || t == NXW_F64 || t == NXW_FUNCREF ||
-           t == NXW_EXTERNREF;
+    return t == NXW_I32 || t == NXW_I64 || t == NXW_F32 || t == NXW_F64 || t == NXW_V128 ||
+           t == NXW_FUNCREF || t == NXW_EXTERNREF;
 }
 
 nxw_status nxw_global_new(nxw_store *s, nxw_value init, bool mutable_, nxw_global **out,
@@ -440,12 +422,12 @@ nxw_status nxw_global_new(nxw_store *s, nxw_value init, bool mutable_, nxw_globa
     if (!g) return fail(err, NXW_ERR_NOMEM, "out of memory");
     g->type = (uint8_t)init.type;
     g->mutable_ = mutable_;
-    g->value = value_to_slot(init);
+    wr_put_value(g->value, &init);
     *out = g;
     return NXW_OK;
 }
 
-nxw_value nxw_global_get(const nxw_global *g) { return slot_to_value(g->type, g->value); }
+nxw_value nxw_global_get(const nxw_global *g) { return wr_get_value(g->type, g->value); }
 
 size_t nxw_memory_size(const nxw_memory *mem) { return (size_t)mem->size; }
 
@@ -550,6 +532,7 @@ static int sig_letter_type(char c) {
     case 'I': return NXW_I64;
     case 'f': return NXW_F32;
     case 'F': return NXW_F64;
+    case 'v': return NXW_V128;
     case 'r': return NXW_FUNCREF;
     case 'x': return NXW_EXTERNREF;
     default: return -1;
@@ -700,19 +683,26 @@ static nxw_status resolve_import(nxw_store *s, nxw_instance *inst, const nxw_lin
     }
 }
 
-static wc_slot eval_const(const nxw_instance *inst, const wm_constexpr *e) {
-    wc_slot v;
-    v.u64 = 0;
+/* Evaluates a (validated) constant expression into v[0], or v[0..1] for a v128. */
+static void eval_const_into(const nxw_instance *inst, const wm_constexpr *e, wc_slot v[2]) {
+    v[0].u64 = v[1].u64 = 0;
     switch (e->op) {
-    case WM_CONST_I32: v.i32 = e->v.i32; break;
-    case WM_CONST_I64: v.i64 = e->v.i64; break;
-    case WM_CONST_F32: v.u32 = e->v.f32_bits; break;
-    case WM_CONST_F64: v.u64 = e->v.f64_bits; break;
-    case WM_CONST_GLOBAL_GET: v = inst->globals[e->v.index]->value; break;
-    case WM_CONST_REF_FUNC: v.ref = inst->funcs[e->v.index]; break;
-    default: v.ref = NULL; break;
+    case WM_CONST_I32: v[0].i32 = e->v.i32; break;
+    case WM_CONST_I64: v[0].i64 = e->v.i64; break;
+    case WM_CONST_F32: v[0].u32 = e->v.f32_bits; break;
+    case WM_CONST_F64: v[0].u64 = e->v.f64_bits; break;
+    case WM_CONST_V128: memcpy(v, e->v.v128, 16); break;
+    case WM_CONST_GLOBAL_GET: memcpy(v, inst->globals[e->v.index]->value, 2 * sizeof(wc_slot)); break;
+    case WM_CONST_REF_FUNC: v[0].ref = inst->funcs[e->v.index]; break;
+    default: v[0].ref = NULL; break;
     }
-    return v;
+}
+
+/* A constant expression of a one-slot type (offsets, references). */
+static wc_slot eval_const(const nxw_instance *inst, const wm_constexpr *e) {
+    wc_slot v[2];
+    eval_const_into(inst, e, v);
+    return v[0];
 }
 
 static nxw_status run_start(nxw_store *s, nxw_func *f, nxw_error *err) {
@@ -780,7 +770,7 @@ nxw_status wr_instance_create(nxw_store *s, const nxw_module *mod, const nxw_lin
         if (!g) return fail(err, NXW_ERR_NOMEM, "out of memory");
         g->type = m->globals[i].type.type;
         g->mutable_ = m->globals[i].type.mutable_;
-        g->value = eval_const(inst, &m->globals[i].init);
+        eval_const_into(inst, &m->globals[i].init, g->value);
         inst->globals[m->nimported_globals + i] = g;
     }
     for (uint32_t i = 0; i < m->nelems; i++) {
@@ -875,6 +865,21 @@ nxw_valtype nxw_func_result_type(const nxw_func *f, uint32_t i) {
     return (nxw_valtype)f->type->types[f->type->nparams + i];
 }
 
+/* Reads the results of a function of type t from the frame at fp. */
+static void get_results(const wm_functype *t, const wc_slot *fp, nxw_value *results) {
+    for (uint32_t i = 0, at = 0; i < t->nresults; i++) {
+        uint8_t type = t->types[t->nparams + i];
+        results[i] = wr_get_value(type, fp + at);
+        at += wr_type_slots(type);
+    }
+}
+
+/* Writes n values into consecutive slots from dst (the frame layout of code.h). */
+static void put_values(wc_slot *dst, const nxw_value *values, uint32_t n) {
+    for (uint32_t i = 0, at = 0; i < n; at += wr_type_slots(values[i].type), i++)
+        wr_put_value(dst + at, &values[i]);
+}
+
 /* Reports how a run (call or resumption) of the store's outermost function ended. */
 static nxw_status finish_run(nxw_store *s, nxw_trap trap, nxw_value *results, int *exit_code,
                              nxw_error *err) {
@@ -887,7 +892,7 @@ static nxw_status finish_run(nxw_store *s, nxw_trap trap, nxw_value *results, in
         if (exit_code) *exit_code = s->exit_code;
         return trap_error(s, trap, err);
     }
-    for (uint32_t i = 0; i < t->nresults; i++) results[i] = slot_to_value(t->types[t->nparams + i], fp[i]);
+    get_results(t, fp, results);
     return NXW_OK;
 }
 
@@ -906,13 +911,15 @@ nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint3
     bool outermost = s->depth == 0;
     if (outermost && !store_prepare_stack(s)) return fail(err, NXW_ERR_NOMEM, "out of memory for the stack");
     wc_slot *fp = outermost ? s->stack : s->stack_top;
-    size_t need = (t->nparams > t->nresults ? t->nparams : t->nresults);
+    size_t param_slots = wr_types_slots(t->types, t->nparams);
+    size_t result_slots = wr_types_slots(t->types, t->nparams + t->nresults) - param_slots;
+    size_t need = param_slots > result_slots ? param_slots : result_slots;
     if ((size_t)(s->stack + s->stack_slots - fp) < need + 1) {
         s->trap_func = f;
         s->trap_message[0] = 0;
         return trap_error(s, NXW_TRAP_STACK_EXHAUSTED, err);
     }
-    for (uint32_t i = 0; i < nargs; i++) fp[i] = value_to_slot(args[i]);
+    put_values(fp, args, nargs);
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0); /* the real C stack, even under ASan */
     if (outermost) s->native_base = sp;
     if (!outermost && (s->nesting >= WR_MAX_NESTING || s->native_base - sp > WR_NATIVE_STACK_BUDGET)) {
@@ -937,7 +944,7 @@ nxw_status nxw_func_call(nxw_store *s, nxw_func *f, const nxw_value *args, uint3
         if (exit_code) *exit_code = s->exit_code;
         return trap_error(s, trap, err);
     }
-    for (uint32_t i = 0; i < t->nresults; i++) results[i] = slot_to_value(t->types[t->nparams + i], fp[i]);
+    get_results(t, fp, results);
     return NXW_OK;
 }
 
@@ -968,7 +975,7 @@ nxw_status nxw_resume(nxw_store *s, const nxw_value *host_results, uint32_t nhos
     if (nresults < s->run_func->type->nresults)
         return fail(err, NXW_ERR_ARGUMENT, "the run returns %u results, room for %u given",
                     s->run_func->type->nresults, nresults);
-    for (uint32_t i = 0; i < nhost_results; i++) s->susp_args[i] = value_to_slot(host_results[i]);
+    put_values(s->susp_args, host_results, nhost_results);
     s->trap_message[0] = 0;
     s->exit_code = 0;
     return finish_run(s, wi_resume(s, NXW_TRAP_NONE), results, exit_code, err);

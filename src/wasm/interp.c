@@ -11,10 +11,12 @@
  * of the current instance and are reloaded after anything that may change them (calls,
  * returns, memory.grow); every memory and table access is bounds-checked with 64-bit
  * arithmetic, so no access leaves the object it addresses. Host byte order must be
- * little-endian (as WebAssembly's).
+ * little-endian (as WebAssembly's). The SIMD handlers are in simd_interp.inc, included
+ * into the loop.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "runtime.h"
+#include "simd_lanes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -118,36 +120,28 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         pin = heap;
         pout = heap + t->nparams + 1;
     }
+    uint32_t param_slots = 0, result_slots = 0;
     for (uint32_t i = 0; i < t->nparams; i++) {
-        pin[i].type = (nxw_valtype)t->types[i];
-        pin[i].of.i64 = 0;
-        switch (t->types[i]) {
-        case NXW_I32: pin[i].of.i32 = args[i].i32; break;
-        case NXW_F32: pin[i].of.f32_bits = args[i].u32; break;
-        case NXW_FUNCREF:
-        case NXW_EXTERNREF: pin[i].of.externref = args[i].ref; break;
-        default: pin[i].of.i64 = args[i].i64; break;
-        }
+        pin[i] = wr_get_value(t->types[i], args + param_slots);
+        param_slots += wr_type_slots(t->types[i]);
     }
     for (uint32_t i = 0; i < t->nresults; i++) {
+        memset(&pout[i], 0, sizeof pout[i]);
         pout[i].type = (nxw_valtype)t->types[t->nparams + i];
-        pout[i].of.i64 = 0;
+        result_slots += wr_type_slots(t->types[t->nparams + i]);
     }
     nxw_call call = {.caller = caller, .message = {0}, .exit_code = 0};
     wc_slot *saved_top = s->stack_top;
-    wc_slot *args_end = args + (t->nparams > t->nresults ? t->nparams : t->nresults);
+    wc_slot *args_end = args + (param_slots > result_slots ? param_slots : result_slots);
     s->stack_top = frame_end > args_end ? frame_end : args_end;
     nxw_trap trap = f->host(&call, f->user, pin, pout);
     s->stack_top = saved_top;
     if (trap == NXW_TRAP_NONE) {
-        for (uint32_t i = 0; i < t->nresults; i++) {
-            switch (t->types[t->nparams + i]) {
-            case NXW_I32: args[i].i32 = pout[i].of.i32; break;
-            case NXW_F32: args[i].u32 = pout[i].of.f32_bits; break;
-            case NXW_FUNCREF:
-            case NXW_EXTERNREF: args[i].ref = pout[i].of.externref; break;
-            default: args[i].i64 = pout[i].of.i64; break;
-            }
+        /* the declared types, whatever the callback did to pout[i].type */
+        for (uint32_t i = 0, at = 0; i < t->nresults; i++) {
+            pout[i].type = (nxw_valtype)t->types[t->nparams + i];
+            wr_put_value(args + at, &pout[i]);
+            at += wr_type_slots(pout[i].type);
         }
     } else {
         if (call.message[0]) {
@@ -351,6 +345,7 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp, nxw_trap r
         WC_CONTROL_OPS(LABEL_CONTROL) WC_BACK_OPS(LABEL_BACK) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
         WC_STORE_OPS(LABEL_ADDR) WC_FMEM_OPS(LABEL_FMEM)
         WC_NUMERIC_OPS(LABEL_OP)
+        WV_EACH_OP(LABEL_OP) WV_EACH_ADDR_OP(LABEL_ADDR)
 #undef LABEL_FMEM
 #undef LABEL_BACK
 #undef LABEL_ADDR
@@ -569,12 +564,12 @@ do_call:
         NEXT();
     }
     HANDLER(GLOBAL_GET) {
-        fp[pc[1].u32] = inst->globals[pc[2].u32]->value;
+        fp[pc[1].u32] = inst->globals[pc[2].u32]->value[0];
         pc += 3;
         NEXT();
     }
     HANDLER(GLOBAL_SET) {
-        inst->globals[pc[1].u32]->value = fp[pc[2].u32];
+        inst->globals[pc[1].u32]->value[0] = fp[pc[2].u32];
         pc += 3;
         NEXT();
     }
@@ -948,6 +943,9 @@ do_call:
     UN(I64_TRUNC_SAT_F32_U, f32, u64, sat_u64((double)a))
     UN(I64_TRUNC_SAT_F64_S, f64, i64, sat_i64(a))
     UN(I64_TRUNC_SAT_F64_U, f64, u64, sat_u64(a))
+
+    /* SIMD */
+#include "simd_interp.inc"
 
 trapped:
     s->budget = budget;

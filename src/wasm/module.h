@@ -60,6 +60,7 @@ typedef enum wm_constop {
     WM_CONST_I64 = 0x42,
     WM_CONST_F32 = 0x43,
     WM_CONST_F64 = 0x44,
+    WM_CONST_V128 = 0xFD, /* the 0xFD prefix: v128.const is the only constant one */
     WM_CONST_GLOBAL_GET = 0x23,
     WM_CONST_REF_NULL = 0xD0,
     WM_CONST_REF_FUNC = 0xD2,
@@ -75,6 +76,7 @@ typedef struct wm_constexpr {
         uint32_t f32_bits;
         uint64_t f64_bits;
         uint32_t index; /* GLOBAL_GET / REF_FUNC */
+        uint8_t v128[16]; /* V128: the bytes of v128.const */
     } v;
     size_t offset; /* byte offset of the expression, for error messages */
 } wm_constexpr;

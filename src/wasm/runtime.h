@@ -13,6 +13,7 @@
 #include "module.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 struct nxw_module {
     wm_module m;
@@ -76,8 +77,44 @@ struct nxw_table {
 struct nxw_global {
     uint8_t type;
     bool mutable_;
-    wc_slot value;
+    wc_slot value[2]; /* as in a frame: value[0], or both halves of a v128 */
 };
+
+/* Frame slots a value of type t takes (see code.h), and values of n types together. */
+static inline uint32_t wr_type_slots(uint8_t t) { return t == NXW_V128 ? 2u : 1u; }
+static inline uint32_t wr_types_slots(const uint8_t *types, uint32_t n) {
+    uint32_t slots = 0;
+    for (uint32_t i = 0; i < n; i++) slots += wr_type_slots(types[i]);
+    return slots;
+}
+
+/* Stores v in the wr_type_slots(v->type) slots at dst. */
+static inline void wr_put_value(wc_slot *dst, const nxw_value *v) {
+    switch (v->type) {
+    case NXW_I32: dst[0].u64 = 0; dst[0].i32 = v->of.i32; break;
+    case NXW_F32: dst[0].u64 = 0; dst[0].u32 = v->of.f32_bits; break;
+    case NXW_FUNCREF:
+    case NXW_EXTERNREF: dst[0].u64 = 0; dst[0].ref = v->of.externref; break;
+    case NXW_V128: memcpy(dst, v->of.v128, 16); break;
+    default: dst[0].i64 = v->of.i64; break;
+    }
+}
+
+/* The value of type t held in the slots at src. */
+static inline nxw_value wr_get_value(uint8_t t, const wc_slot *src) {
+    nxw_value v;
+    memset(&v, 0, sizeof v);
+    v.type = (nxw_valtype)t;
+    switch (t) {
+    case NXW_I32: v.of.i32 = src[0].i32; break;
+    case NXW_F32: v.of.f32_bits = src[0].u32; break;
+    case NXW_FUNCREF:
+    case NXW_EXTERNREF: v.of.externref = src[0].ref; break;
+    case NXW_V128: memcpy(v.of.v128, src, 16); break;
+    default: v.of.i64 = src[0].i64; break;
+    }
+    return v;
+}
 
 /* An element segment instance (references resolved at instantiation). */
 typedef struct wr_elem {

@@ -52,7 +52,7 @@ struct nxw_snapshot {
     uint32_t mem_pages;
     /* own globals, in module order */
     uint32_t nglobals;
-    wc_slot *globals;
+    wc_slot *globals; /* two slots per global (nxw_global.value) */
     /* own tables, in module order */
     uint32_t ntables;
     sn_table *tables;
@@ -187,7 +187,7 @@ nxw_status nxw_snapshot_take(nxw_instance *inst, nxw_snapshot **out, nxw_error *
     if (!st) st = capture_tables(snap, inst, err);
     if (!st) {
         snap->nglobals = m->nglobals;
-        snap->globals = malloc(sizeof(wc_slot) * (m->nglobals ? m->nglobals : 1));
+        snap->globals = malloc(2 * sizeof(wc_slot) * (m->nglobals ? m->nglobals : 1));
         snap->elem_count = malloc(sizeof(uint32_t) * (m->nelems ? m->nelems : 1));
         snap->data_len = malloc(sizeof(uint32_t) * (m->ndatas ? m->ndatas : 1));
         if (!snap->globals || !snap->elem_count || !snap->data_len) st = sn_fail(err, NXW_ERR_NOMEM, "out of memory");
@@ -196,7 +196,8 @@ nxw_status nxw_snapshot_take(nxw_instance *inst, nxw_snapshot **out, nxw_error *
         snapshot_destroy(snap);
         return st;
     }
-    for (uint32_t i = 0; i < m->nglobals; i++) snap->globals[i] = inst->globals[m->nimported_globals + i]->value;
+    for (uint32_t i = 0; i < m->nglobals; i++)
+        memcpy(&snap->globals[2 * i], inst->globals[m->nimported_globals + i]->value, 2 * sizeof(wc_slot));
     for (uint32_t i = 0; i < m->nelems; i++) snap->elem_count[i] = inst->elems[i].count;
     for (uint32_t i = 0; i < m->ndatas; i++) snap->data_len[i] = inst->data_len[i];
     if (snap->has_memory) {
@@ -227,7 +228,8 @@ static nxw_status restore_objects(nxw_instance *inst, const nxw_snapshot *snap, 
             t->elems[k] = st->externs ? st->externs[k]
                                       : (st->funcs[k] == SN_NO_FUNC ? NULL : (void *)inst->funcs[st->funcs[k]]);
     }
-    for (uint32_t i = 0; i < snap->nglobals; i++) inst->globals[m->nimported_globals + i]->value = snap->globals[i];
+    for (uint32_t i = 0; i < snap->nglobals; i++)
+        memcpy(inst->globals[m->nimported_globals + i]->value, &snap->globals[2 * i], 2 * sizeof(wc_slot));
     for (uint32_t i = 0; i < m->nelems; i++) inst->elems[i].count = snap->elem_count[i];
     for (uint32_t i = 0; i < m->ndatas; i++) inst->data_len[i] = snap->data_len[i];
     return NXW_OK;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_wasm_cli.sh — end-to-end tests of the `nexus` command: `nexus wasm` running the
 # WASI programs built by CMake (hello.wasm, wasi_probe.wasm), its error reporting and
-# exit statuses, `--invoke` and the execution limits (--timeout-ms, --memory-limit-mb,
-# --stack-limit-kb, --fuel, --print-fuel) on small modules written in WAT (when wabt's
+# exit statuses, `--invoke` (v128 arguments and results included), the feature switches
+# (--disable-simd, --disable-bulk-memory) and the execution limits (--timeout-ms,
+# --memory-limit-mb, --stack-limit-kb, --fuel, --print-fuel) on small modules written in WAT (when wabt's
 # wat2wasm is installed), and the top-level commands. Every check compares exact lines
 # and statuses.
 #
@@ -129,7 +130,8 @@ if grep -q '^usage: nexus' "$OUT"; then pass; else fail "help prints no usage li
 for code in 124 125 126 134; do
     if grep -q "^    $code " "$OUT"; then pass; else fail "help does not document exit status $code"; fi
 done
-for option in --timeout-ms --memory-limit-mb --stack-limit-kb --fuel --print-fuel; do
+for option in --timeout-ms --memory-limit-mb --stack-limit-kb --fuel --print-fuel \
+              --disable-simd --disable-bulk-memory; do
     if grep -q -- "^  $option " "$OUT"; then pass; else fail "help does not document $option"; fi
 done
 
@@ -324,6 +326,10 @@ run "--print-fuel with a value" wasm --print-fuel=1 "$PROBE"
 expect_status 2
 expect_err "nexus wasm: --print-fuel takes no value"
 
+run "--disable-simd with a value" wasm --disable-simd=no "$PROBE"
+expect_status 2
+expect_err "nexus wasm: --disable-simd takes no value"
+
 run "--fuelx is unknown" wasm --fuelx 5 "$PROBE"
 expect_status 2
 expect_err "nexus wasm: unknown option '--fuelx'"
@@ -512,6 +518,52 @@ EOF
     run "no _start" wasm "$CALC"
     expect_status 1
     expect_one_error_line "nexus: $CALC: no exported function \`_start\`"
+
+    # ------------------------------------------------------------ v128 and features
+
+    wat vec <<'EOF'
+(module
+  (memory 1)
+  (func (export "add") (param v128 v128) (result v128) local.get 0 local.get 1 i32x4.add)
+  (func (export "sq") (param v128) (result v128) local.get 0 local.get 0 f64x2.mul)
+  (func (export "mask") (param v128) (result i32 v128) local.get 0 i8x16.bitmask local.get 0)
+  (func (export "fill") (memory.fill (i32.const 0) (i32.const 0) (i32.const 1))))
+EOF
+    VEC=$TMP/vec.wasm
+
+    run "invoke v128 i32x4" wasm --invoke add "$VEC" i32x4:1,2,3,-4 i32x4:0x10,20,30,4
+    expect_status 0
+    expect_out "i32x4:0x00000011,0x00000016,0x00000021,0x00000000"
+
+    run "invoke v128 f64x2" wasm --invoke sq "$VEC" f64x2:1.5,-inf
+    expect_status 0
+    expect_out "i32x4:0x00000000,0x40020000,0x00000000,0x7ff00000"
+
+    run "invoke v128 i8x16 and two results" wasm --invoke mask "$VEC" i8x16:-1,0,255,-128,0,0,0,0,0,0,0,0,0,0,0,1
+    expect_status 0
+    expect_out "13"
+    expect_out "i32x4:0x80ff00ff,0x00000000,0x00000000,0x01000000"
+
+    for bad in i8x16:256,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0 i16x8:1,2 i32x4:1,2,3,4,5 x:1 1; do
+        run "invoke bad v128 $bad" wasm --invoke sq "$VEC" "$bad"
+        expect_status 2
+        expect_err "nexus: sq: argument 1 '$bad' is not a valid v128"
+    done
+
+    run "--disable-simd rejects v128" wasm --disable-simd --invoke fill "$VEC"
+    expect_status 1
+    expect_one_error_line "nexus: $VEC: SIMD is disabled (feature simd): function type 0 uses v128"
+
+    wat bulk <<'EOF'
+(module (memory 1) (func (export "_start") (memory.fill (i32.const 0) (i32.const 0) (i32.const 1))))
+EOF
+    run "--disable-bulk-memory rejects memory.fill" wasm --disable-bulk-memory "$TMP/bulk.wasm"
+    expect_status 1
+    expect_one_error_line "nexus: $TMP/bulk.wasm: bulk memory is disabled (feature bulk_memory): memory.fill in function 0 at offset "
+
+    run "--disable-simd accepts a module without SIMD" wasm --disable-simd "$TMP/bulk.wasm"
+    expect_status 0
+    expect_err_lines 0
 
     wat raw_wasi <<'EOF'
 (module

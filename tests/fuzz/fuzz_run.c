@@ -4,8 +4,8 @@
  * memory), its imports resolved through a linker that defines the spec testsuite's
  * "spectest" module (print* host functions, global_i32/i64/f32/f64, a 10..20 funcref
  * table, a 1..2 page memory); modules importing anything else fail to link and are
- * skipped. Each exported function whose parameters are all numeric is then called with
- * zero arguments, each run bounded by fuel (200,000) and a 50 ms deadline so that
+ * skipped. Each exported function whose parameters are all numeric (v128 included) is
+ * then called with zero arguments, each run bounded by fuel (200,000) and a 50 ms deadline so that
  * infinite loops and runaway recursion stop; traps are expected and ignored. Finally the
  * instance is snapshotted, called again, reset to the snapshot and called once more.
  * Nothing may crash, hit undefined behaviour or leak. Built as a libFuzzer binary
@@ -99,7 +99,7 @@ static void arm_limits(nxw_store *s)
 
 static bool is_numeric(nxw_valtype t)
 {
-    return t == NXW_I32 || t == NXW_I64 || t == NXW_F32 || t == NXW_F64;
+    return t == NXW_I32 || t == NXW_I64 || t == NXW_F32 || t == NXW_F64 || t == NXW_V128;
 }
 
 /* Calls `f` with zero arguments when all its parameters are numeric; any outcome goes. */
@@ -109,7 +109,7 @@ static void call_with_zeros(nxw_store *s, nxw_func *f)
     uint32_t nresults = nxw_func_result_count(f);
     for (uint32_t i = 0; i < nparams; i++)
         if (!is_numeric(nxw_func_param_type(f, i))) return;
-    /* calloc: every union is all-zero bits, i.e. 0 / +0.0 for each numeric type. */
+    /* calloc: every union is all-zero bits, i.e. 0 / +0.0 / a zero v128 for each numeric type. */
     nxw_value *args = calloc(nparams ? nparams : 1, sizeof *args);
     nxw_value *results = calloc(nresults ? nresults : 1, sizeof *results);
     if (args && results) {

@@ -306,7 +306,6 @@ static bool key_present(nxh_exec *x, const char *key)
 static nxw_trap imp_state_get(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_STATE_GET)) return host_call_quota(x, call);
     char *key = guest_string(x, call, ARG(0), ARG(1));
     if (!key) return NXW_TRAP_HOST;
     int64_t word;
@@ -319,7 +318,6 @@ static nxw_trap imp_state_get(nxw_call *call, void *user, const nxw_value *args,
 static nxw_trap imp_state_has(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_STATE_HAS)) return host_call_quota(x, call);
     char *key = guest_string(x, call, ARG(0), ARG(1));
     if (!key) return NXW_TRAP_HOST;
     int64_t word;
@@ -333,9 +331,9 @@ static nxw_trap imp_state_has(nxw_call *call, void *user, const nxw_value *args,
 /* Lists the keys present and readable: the snapshot's in order, then new ones. */
 static nxw_trap imp_state_keys(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
+    (void)call;
     (void)args;
     nxh_exec *x = user;
-    if (!count_call(x, NXH_STATE_KEYS)) return host_call_quota(x, call);
     json_t *keys = json_array();
     const char *k;
     json_t *v;
@@ -393,7 +391,6 @@ static nxw_trap mutate(nxh_exec *x, nxw_call *call, const char *key, const uint8
 static nxw_trap imp_state_set(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_STATE_SET)) return host_call_quota(x, call);
     char *key = guest_string(x, call, ARG(0), ARG(1));
     const uint8_t *val = key ? guest_bytes(x, call, ARG(2), ARG(3)) : NULL;
     nxw_trap t = val ? mutate(x, call, key, val, ARG(3), res) : NXW_TRAP_HOST;
@@ -405,7 +402,6 @@ static nxw_trap imp_state_delete(nxw_call *call, void *user, const nxw_value *ar
                                  nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_STATE_DELETE)) return host_call_quota(x, call);
     char *key = guest_string(x, call, ARG(0), ARG(1));
     nxw_trap t = key ? mutate(x, call, key, NULL, 0, res) : NXW_TRAP_HOST;
     free(key);
@@ -417,7 +413,6 @@ static nxw_trap imp_state_delete(nxw_call *call, void *user, const nxw_value *ar
 static nxw_trap imp_emit(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_EMIT)) return host_call_quota(x, call);
     char *name = guest_string(x, call, ARG(0), ARG(1));
     if (!name) return NXW_TRAP_HOST;
     int64_t word;
@@ -449,7 +444,6 @@ static nxw_trap imp_emit(nxw_call *call, void *user, const nxw_value *args, nxw_
 static nxw_trap imp_view(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_VIEW)) return host_call_quota(x, call);
     char *type = guest_string(x, call, ARG(0), ARG(1));
     char *id = type ? guest_string(x, call, ARG(2), ARG(3)) : NULL;
     nxw_trap t = NXW_TRAP_HOST;
@@ -480,7 +474,6 @@ static nxw_trap imp_log(nxw_call *call, void *user, const nxw_value *args, nxw_v
 {
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     nxh_exec *x = user;
-    if (!count_call(x, NXH_LOG)) return host_call_quota(x, call);
     uint32_t len = ARG(2);
     if (len > x->cfg->max_value_bytes) len = (uint32_t)x->cfg->max_value_bytes; /* truncated */
     const uint8_t *msg = guest_bytes(x, call, ARG(1), len);
@@ -503,7 +496,6 @@ static nxw_trap imp_log(nxw_call *call, void *user, const nxw_value *args, nxw_v
 static nxw_trap imp_ext_call(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
     nxh_exec *x = user;
-    if (!count_call(x, NXH_EXT_CALL)) return host_call_quota(x, call);
     char *name = guest_string(x, call, ARG(0), ARG(1));
     char *method = name ? guest_string(x, call, ARG(2), ARG(3)) : NULL;
     json_t *a = method ? guest_value(x, call, ARG(4), ARG(5)) : NULL;
@@ -550,9 +542,9 @@ static nxw_trap imp_reply_read(nxw_call *call, void *user, const nxw_value *args
 
 static nxw_trap imp_now(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
+    (void)call;
+    (void)user;
     (void)args;
-    nxh_exec *x = user;
-    if (x && !count_call(x, NXH_NOW)) return host_call_quota(x, call); /* NULL: init */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     double ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
@@ -562,9 +554,9 @@ static nxw_trap imp_now(nxw_call *call, void *user, const nxw_value *args, nxw_v
 
 static nxw_trap imp_random(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
 {
+    (void)call;
+    (void)user;
     (void)args;
-    nxh_exec *x = user;
-    if (x && !count_call(x, NXH_RANDOM)) return host_call_quota(x, call); /* NULL: init */
     uint64_t r;
     arc4random_buf(&r, sizeof r);
     res[0].of.i64 = (int64_t)r;
@@ -573,43 +565,48 @@ static nxw_trap imp_random(nxw_call *call, void *user, const nxw_value *args, nx
 
 /* ---------------------------------------------------------------- table */
 
-/* Host functions called outside an execution (during the guest's initialization) get a
- * NULL user: every import but now and random (which QuickJS's initialization uses) is
- * wrapped to refuse that. */
-#define GUARDED(fn)                                                                          \
-    static nxw_trap guarded_##fn(nxw_call *call, void *user, const nxw_value *args,         \
-                                 nxw_value *res)                                            \
+/* Every import goes through one entry wrapper, which applies what all share: a NULL user
+ * means the guest's initialization (no execution): only now and random (which QuickJS's
+ * initialization uses) may run then; during an execution the call is counted against
+ * maxHostCalls under its function's name (reply_read, part of another call, is not). */
+#define HOST_ENTRY(fn, id, during_init)                                                      \
+    static nxw_trap entry_##fn(nxw_call *call, void *user, const nxw_value *args,           \
+                               nxw_value *res)                                              \
     {                                                                                        \
-        if (!user) {                                                                         \
-            snprintf(call->message, sizeof call->message, "host function called outside an " \
-                                                          "execution");                      \
+        nxh_exec *x = user;                                                                  \
+        if (!x && !(during_init)) {                                                          \
+            snprintf(call->message, sizeof call->message,                                   \
+                     "host function called outside an execution");                           \
             return NXW_TRAP_HOST;                                                            \
         }                                                                                    \
+        if (x && (id) != NXH_FN_COUNT && !count_call(x, (id))) return host_call_quota(x, call); \
         return fn(call, user, args, res);                                                    \
     }
-GUARDED(imp_state_get)
-GUARDED(imp_state_set)
-GUARDED(imp_state_delete)
-GUARDED(imp_state_has)
-GUARDED(imp_state_keys)
-GUARDED(imp_emit)
-GUARDED(imp_view)
-GUARDED(imp_log)
-GUARDED(imp_ext_call)
-GUARDED(imp_reply_read)
+HOST_ENTRY(imp_state_get, NXH_STATE_GET, false)
+HOST_ENTRY(imp_state_set, NXH_STATE_SET, false)
+HOST_ENTRY(imp_state_delete, NXH_STATE_DELETE, false)
+HOST_ENTRY(imp_state_has, NXH_STATE_HAS, false)
+HOST_ENTRY(imp_state_keys, NXH_STATE_KEYS, false)
+HOST_ENTRY(imp_emit, NXH_EMIT, false)
+HOST_ENTRY(imp_view, NXH_VIEW, false)
+HOST_ENTRY(imp_log, NXH_LOG, false)
+HOST_ENTRY(imp_ext_call, NXH_EXT_CALL, false)
+HOST_ENTRY(imp_reply_read, NXH_FN_COUNT, false)
+HOST_ENTRY(imp_now, NXH_NOW, true)
+HOST_ENTRY(imp_random, NXH_RANDOM, true)
 
 const nxs_import nxh_imports[] = {
-    {NXG_IMPORT_STATE_GET, NXG_SIG_STATE_GET, guarded_imp_state_get},
-    {NXG_IMPORT_STATE_SET, NXG_SIG_STATE_SET, guarded_imp_state_set},
-    {NXG_IMPORT_STATE_DELETE, NXG_SIG_STATE_DELETE, guarded_imp_state_delete},
-    {NXG_IMPORT_STATE_HAS, NXG_SIG_STATE_HAS, guarded_imp_state_has},
-    {NXG_IMPORT_STATE_KEYS, NXG_SIG_STATE_KEYS, guarded_imp_state_keys},
-    {NXG_IMPORT_EMIT, NXG_SIG_EMIT, guarded_imp_emit},
-    {NXG_IMPORT_VIEW, NXG_SIG_VIEW, guarded_imp_view},
-    {NXG_IMPORT_LOG, NXG_SIG_LOG, guarded_imp_log},
-    {NXG_IMPORT_EXT_CALL, NXG_SIG_EXT_CALL, guarded_imp_ext_call},
-    {NXG_IMPORT_REPLY_READ, NXG_SIG_REPLY_READ, guarded_imp_reply_read},
-    {NXG_IMPORT_NOW, NXG_SIG_NOW, imp_now},
-    {NXG_IMPORT_RANDOM, NXG_SIG_RANDOM, imp_random},
+    {NXG_IMPORT_STATE_GET, NXG_SIG_STATE_GET, entry_imp_state_get},
+    {NXG_IMPORT_STATE_SET, NXG_SIG_STATE_SET, entry_imp_state_set},
+    {NXG_IMPORT_STATE_DELETE, NXG_SIG_STATE_DELETE, entry_imp_state_delete},
+    {NXG_IMPORT_STATE_HAS, NXG_SIG_STATE_HAS, entry_imp_state_has},
+    {NXG_IMPORT_STATE_KEYS, NXG_SIG_STATE_KEYS, entry_imp_state_keys},
+    {NXG_IMPORT_EMIT, NXG_SIG_EMIT, entry_imp_emit},
+    {NXG_IMPORT_VIEW, NXG_SIG_VIEW, entry_imp_view},
+    {NXG_IMPORT_LOG, NXG_SIG_LOG, entry_imp_log},
+    {NXG_IMPORT_EXT_CALL, NXG_SIG_EXT_CALL, entry_imp_ext_call},
+    {NXG_IMPORT_REPLY_READ, NXG_SIG_REPLY_READ, entry_imp_reply_read},
+    {NXG_IMPORT_NOW, NXG_SIG_NOW, entry_imp_now},
+    {NXG_IMPORT_RANDOM, NXG_SIG_RANDOM, entry_imp_random},
 };
 const size_t nxh_import_count = sizeof nxh_imports / sizeof nxh_imports[0];

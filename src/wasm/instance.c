@@ -362,10 +362,16 @@ int32_t wr_table_grow(nxw_table *t, uint32_t delta, void *init) {
     if ((uint64_t)old + delta > t->max) return -1;
     uint64_t n = (uint64_t)old + delta;
     if (n > WM_MAX_TABLE_SIZE) return -1;
-    void **e = realloc(t->elems, (size_t)n * sizeof(void *));
-    if (!e) return -1;
-    for (uint64_t i = old; i < n; i++) e[i] = init;
-    t->elems = e;
+    if (n > t->cap) { /* doubling: a guest growing in small steps costs linear time */
+        uint64_t cap = (uint64_t)t->cap * 2;
+        if (cap < n) cap = n;
+        if (cap > WM_MAX_TABLE_SIZE) cap = WM_MAX_TABLE_SIZE;
+        void **e = realloc(t->elems, (size_t)cap * sizeof(void *));
+        if (!e) return -1;
+        t->elems = e;
+        t->cap = (uint32_t)cap;
+    }
+    for (uint64_t i = old; i < n; i++) t->elems[i] = init;
     t->size = (uint32_t)n;
     return (int32_t)old;
 }
@@ -390,7 +396,8 @@ static nxw_table *table_create(nxw_store *s, uint8_t elem, uint32_t min, uint32_
     t->size = min;
     t->max = max;
     t->has_max = has_max;
-    t->elems = calloc(min ? min : 1, sizeof(void *));
+    t->cap = min ? min : 1;
+    t->elems = calloc(t->cap, sizeof(void *));
     if (!t->elems) return NULL;
     t->kind_tag = 'T';
     if (!store_track_growable(s, t)) {

@@ -595,7 +595,10 @@ do_call:
         NEXT();
     }
     HANDLER(TABLE_GROW) {
-        fp[pc[1].u32].i32 = wr_table_grow(inst->tables[pc[2].u32], fp[pc[4].u32].u32, fp[pc[3].u32].ref);
+        uint32_t delta = fp[pc[4].u32].u32;
+        int32_t old = wr_table_grow(inst->tables[pc[2].u32], delta, fp[pc[3].u32].ref);
+        fp[pc[1].u32].i32 = old;
+        if (old >= 0) budget -= (int64_t)(delta >> 3); /* the new elements were written, as TABLE_FILL */
         pc += 5;
         NEXT();
     }

@@ -69,6 +69,7 @@ struct nxw_table {
     char kind_tag;  /* 'T' */
     uint8_t elem;  /* NXW_FUNCREF or NXW_EXTERNREF */
     uint32_t size;
+    uint32_t cap;  /* elements allocated, >= size (grows geometrically) */
     uint32_t max;
     bool has_max;
     void **elems;  /* nxw_func* or externref pointers; NULL is the null reference */

@@ -218,10 +218,11 @@ static nxw_status restore_objects(nxw_instance *inst, const nxw_snapshot *snap, 
     for (uint32_t i = 0; i < snap->ntables; i++) {
         nxw_table *t = inst->tables[m->nimported_tables + i];
         const sn_table *st = &snap->tables[i];
-        if (t->size < st->size) {
+        if (t->cap < st->size) {
             void **e = realloc(t->elems, sizeof(void *) * st->size);
             if (!e) return sn_fail(err, NXW_ERR_NOMEM, "out of memory restoring table %u", i);
             t->elems = e;
+            t->cap = st->size;
         }
         t->size = st->size;
         for (uint32_t k = 0; k < st->size; k++)

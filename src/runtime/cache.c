@@ -5,7 +5,8 @@
  * payload. The HMAC-SHA-256 (OpenSSL EVP_MAC) covers the first 44 header bytes and the
  * payload, under the cache's 32-byte secret: cacheDir/key, or a random per-process
  * secret when the cache is memory-only. nxc_unseal checks magic, version, lengths, then
- * the HMAC in constant time.
+ * the HMAC in constant time; nxc_payload only the former, for containers the cache
+ * itself sealed or verified (every container in memory is one of those).
  *
  * Cache: two LRU lists with the same bound (max_bytes each):
  *   - memory: entries own a copy of their container; a hit returns a copy and makes the
@@ -228,6 +229,7 @@ struct nxc_cache {
     size_t version_len;
     uint8_t secret[NXC_SECRET_SIZE];
     EVP_MAC *hmac;      /* fetched once; contexts are made per call */
+    EVP_MD *sha256;     /* fetched once (an implicit fetch per key costs a lookup) */
     char *bytecode_dir; /* cacheDir/bytecode; NULL when memory-only */
     nx_log_fn log;
     void *log_user;
@@ -292,7 +294,7 @@ static void unique_key(uint8_t key[NXC_KEY_SIZE]) {
 void nxc_key(const nxc_cache *c, const char *source, size_t len, uint8_t key[NXC_KEY_SIZE]) {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int n = 0;
-    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+    bool ok = ctx && EVP_DigestInit_ex(ctx, c->sha256, NULL) &&
               EVP_DigestUpdate(ctx, c->version, c->version_len) &&
               (len == 0 || EVP_DigestUpdate(ctx, source, len)) &&
               EVP_DigestFinal_ex(ctx, key, &n) && n == NXC_KEY_SIZE;
@@ -336,41 +338,49 @@ uint8_t *nxc_seal(const nxc_cache *c, const uint8_t key[NXC_KEY_SIZE], const uin
     return out;
 }
 
-const uint8_t *nxc_unseal(const nxc_cache *c, const uint8_t *container, size_t len,
-                          size_t *blob_len, uint8_t key_out[NXC_KEY_SIZE], char *why,
-                          size_t why_size) {
+/* Checks a container's magic, version and lengths; the payload length, or SIZE_MAX with
+ * the reason in why. */
+static size_t check_header(const uint8_t *container, size_t len, char *why, size_t why_size) {
     if (!container) len = 0;
     size_t magic_len = len < NXC_MAGIC_SIZE ? len : NXC_MAGIC_SIZE;
     if (len == 0 || memcmp(container, nxc_magic, magic_len) != 0) {
         fmt_why(why, why_size, len == 0 ? "truncated: empty" : "not Nexus bytecode (bad magic)");
-        return NULL;
+        return SIZE_MAX;
     }
     if (len < NXC_OFF_LENGTH) {
         fmt_why(why, why_size, "truncated: %zu bytes, the header alone has %d", len,
                 NXC_HEADER_SIZE);
-        return NULL;
+        return SIZE_MAX;
     }
     uint32_t version = get_u32(container + NXC_OFF_VERSION);
     if (version != NXC_CONTAINER_VERSION) {
         fmt_why(why, why_size, "unsupported container version %u", version);
-        return NULL;
+        return SIZE_MAX;
     }
     if (len < NXC_HEADER_SIZE) {
         fmt_why(why, why_size, "truncated: %zu bytes, the header alone has %d", len,
                 NXC_HEADER_SIZE);
-        return NULL;
+        return SIZE_MAX;
     }
     size_t payload = get_u32(container + NXC_OFF_LENGTH);
     if (len - NXC_HEADER_SIZE < payload) {
         fmt_why(why, why_size, "truncated: payload of %zu bytes, %zu present", payload,
                 len - NXC_HEADER_SIZE);
-        return NULL;
+        return SIZE_MAX;
     }
     if (len - NXC_HEADER_SIZE > payload) {
         fmt_why(why, why_size, "malformed: %zu bytes after the payload",
                 len - NXC_HEADER_SIZE - payload);
-        return NULL;
+        return SIZE_MAX;
     }
+    return payload;
+}
+
+const uint8_t *nxc_unseal(const nxc_cache *c, const uint8_t *container, size_t len,
+                          size_t *blob_len, uint8_t key_out[NXC_KEY_SIZE], char *why,
+                          size_t why_size) {
+    size_t payload = check_header(container, len, why, why_size);
+    if (payload == SIZE_MAX) return NULL;
     uint8_t mac[NXC_MAC_SIZE];
     if (!compute_mac(c, container, container + NXC_HEADER_SIZE, payload, mac)) {
         fmt_why(why, why_size, "cannot compute the signature (out of memory)");
@@ -383,6 +393,14 @@ const uint8_t *nxc_unseal(const nxc_cache *c, const uint8_t *container, size_t l
     }
     if (blob_len) *blob_len = payload;
     if (key_out) memcpy(key_out, container + NXC_OFF_KEY, NXC_KEY_SIZE);
+    return container + NXC_HEADER_SIZE;
+}
+
+const uint8_t *nxc_payload(const uint8_t *container, size_t len, size_t *blob_len, char *why,
+                           size_t why_size) {
+    size_t payload = check_header(container, len, why, why_size);
+    if (payload == SIZE_MAX) return NULL;
+    if (blob_len) *blob_len = payload;
     return container + NXC_HEADER_SIZE;
 }
 
@@ -703,12 +721,14 @@ nxc_cache *nxc_open(const char *dir, uint64_t max_bytes, const char *version, nx
     c->log_user = log_user;
     c->version = strdup(version ? version : "");
     c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    bool ok = c->version && c->hmac && lru_init(&c->memory) && lru_init(&c->disk) &&
+    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    bool ok = c->version && c->hmac && c->sha256 && lru_init(&c->memory) && lru_init(&c->disk) &&
               pthread_mutex_init(&c->lock, NULL) == 0;
     if (!ok) {
         lru_destroy(&c->memory);
         lru_destroy(&c->disk);
         EVP_MAC_free(c->hmac);
+        EVP_MD_free(c->sha256);
         free(c->version);
         free(c);
         return NULL;
@@ -733,6 +753,7 @@ void nxc_close(nxc_cache *c) {
     lru_destroy(&c->disk);
     pthread_mutex_destroy(&c->lock);
     EVP_MAC_free(c->hmac);
+    EVP_MD_free(c->sha256);
     OPENSSL_cleanse(c->secret, sizeof c->secret);
     free(c->bytecode_dir);
     free(c->version);

@@ -68,6 +68,12 @@ const uint8_t *nxc_unseal(const nxc_cache *c, const uint8_t *container, size_t l
                           size_t *blob_len, uint8_t key_out[NXC_KEY_SIZE], char *why,
                           size_t why_size);
 
+/* The payload of a container this cache returned (nxc_get) or sealed, whose signature
+ * was verified on its way in: checks only magic, version and lengths (as nxc_unseal,
+ * same reasons in why), not the HMAC again. Never for bytecode from outside. */
+const uint8_t *nxc_payload(const uint8_t *container, size_t len, size_t *blob_len, char *why,
+                           size_t why_size);
+
 /* Looks up a key: memory first, then disk (verified; a bad file is removed). On a hit
  * returns a malloc'd copy of the container in *container / *len and true. */
 bool nxc_get(nxc_cache *c, const uint8_t key[NXC_KEY_SIZE], uint8_t **container, size_t *len);

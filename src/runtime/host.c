@@ -26,15 +26,15 @@ const char *const nxh_fn_names[NXH_FN_COUNT] = {
 
 /* ---------------------------------------------------------------- execution record */
 
-void nxh_begin(nxh_exec *x, const nx_config *cfg, nxs_sandbox *sb, json_t *context)
+void nxh_begin(nxh_exec *x, const nx_config *cfg, nxs_sandbox *sb, json_t *context,
+               nxj_object *state)
 {
     memset(x, 0, sizeof *x);
     x->cfg = cfg;
     x->sb = sb;
     x->context = context;
+    x->state = state;
     if (json_is_object(context)) {
-        const json_t *state = json_object_get(context, "stateSnapshot");
-        x->state = json_is_object(state) ? state : NULL;
         const json_t *caps = json_object_get(context, "capabilities");
         x->capabilities = json_is_array(caps) ? caps : NULL;
         x->panel_id = json_string_value(json_object_get(context, "panelId"));
@@ -58,6 +58,7 @@ void nxh_end(nxh_exec *x)
     json_decref(x->views);
     json_decref(x->logs);
     json_decref(x->context);
+    nxj_object_free(x->state);
     json_decref(x->ext_args);
     free(x->ext_name);
     free(x->ext_method);
@@ -289,9 +290,9 @@ static int64_t reply_state_value(nxh_exec *x, const char *key)
         nxv_put(&x->reply, e->value, e->value_len);
         return reply_with(x, NXG_REPLY_OK);
     }
-    const json_t *v = x->state ? json_object_get(x->state, key) : NULL;
-    if (!v) return NXG_REPLY_WORD(NXG_REPLY_ABSENT, 0);
-    if (!nxv_from_json(&x->reply, v))
+    const nxj_member *m = nxj_object_find(x->state, key);
+    if (!m) return NXG_REPLY_WORD(NXG_REPLY_ABSENT, 0);
+    if (!nxj_to_mp(&x->reply, x->state->text + m->off, m->len))
         return reply_error(x, "RangeError", NULL, "state value is nested too deeply");
     return reply_with(x, NXG_REPLY_OK);
 }
@@ -300,7 +301,7 @@ static bool key_present(nxh_exec *x, const char *key)
 {
     nxh_entry *e = overlay_find(x, key);
     if (e) return !e->deleted;
-    return x->state && json_object_get(x->state, key);
+    return nxj_object_find(x->state, key) != NULL;
 }
 
 static nxw_trap imp_state_get(nxw_call *call, void *user, const nxw_value *args, nxw_value *res)
@@ -335,15 +336,14 @@ static nxw_trap imp_state_keys(nxw_call *call, void *user, const nxw_value *args
     (void)args;
     nxh_exec *x = user;
     json_t *keys = json_array();
-    const char *k;
-    json_t *v;
-    if (x->state)
-        json_object_foreach((json_t *)x->state, k, v)
-            if (key_present(x, k) && granted(x, "state:read", k))
-                json_array_append_new(keys, json_string(k));
+    for (size_t i = 0; x->state && i < x->state->count; i++) {
+        const char *k = x->state->members[i].key;
+        if (key_present(x, k) && granted(x, "state:read", k))
+            json_array_append_new(keys, json_string(k));
+    }
     for (size_t i = 0; i < x->noverlay; i++) {
         const nxh_entry *e = &x->overlay[i];
-        if (!e->deleted && !(x->state && json_object_get(x->state, e->key)) &&
+        if (!e->deleted && !nxj_object_find(x->state, e->key) &&
             granted(x, "state:read", e->key))
             json_array_append_new(keys, json_string(e->key));
     }

@@ -18,6 +18,7 @@
 
 #include "nexus.h"
 #include "sandbox.h"
+#include "jsontext.h"
 #include "value.h"
 
 /* The host functions, for per-function call counts (metrics.hostCalls). */
@@ -56,8 +57,8 @@ typedef struct nxh_exec {
     const nx_config *cfg;
     nxs_sandbox *sb;
     /* the context (owned) and parts of it (borrowed) */
-    json_t *context;
-    const json_t *state;        /* stateSnapshot object, or NULL */
+    json_t *context;            /* all members but stateSnapshot */
+    nxj_object *state;          /* stateSnapshot, indexed (owned), or NULL */
     const json_t *capabilities; /* array of tokens, or NULL */
     const char *panel_id, *handler_name;
     /* the handler's changes to the state */
@@ -79,8 +80,10 @@ typedef struct nxh_exec {
     json_t *ext_args;
 } nxh_exec;
 
-/* Starts an execution: takes ownership of `context` (a JSON object or NULL). */
-void nxh_begin(nxh_exec *x, const nx_config *cfg, nxs_sandbox *sb, json_t *context);
+/* Starts an execution: takes ownership of `context` (a JSON object or NULL) and of
+ * `state`, the indexed stateSnapshot (or NULL). */
+void nxh_begin(nxh_exec *x, const nx_config *cfg, nxs_sandbox *sb, json_t *context,
+               nxj_object *state);
 /* Ends it: frees everything begin and the host functions allocated. */
 void nxh_end(nxh_exec *x);
 

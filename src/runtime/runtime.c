@@ -24,6 +24,7 @@
 #include "nexus_guest_abi.h"
 #include "pool.h"
 #include "sandbox.h"
+#include "jsontext.h"
 #include "value.h"
 
 struct nx_runtime {
@@ -342,9 +343,9 @@ static nx_result *finish(nx_runtime *rt, nxp_slot *s, nxs_outcome o, uint64_t t0
 
 /* Runs a code blob with a context in a slot (which the call consumes). */
 static nx_result *run_blob(nx_runtime *rt, nxp_slot *s, const uint8_t *blob, size_t blob_len,
-                           json_t *context, uint64_t t0)
+                           json_t *context, nxj_object *state, uint64_t t0)
 {
-    nxh_begin(&s->exec, &rt->cfg, s->sb, context);
+    nxh_begin(&s->exec, &rt->cfg, s->sb, context, state);
     nxv_buf ctx = {0};
     const json_t *args = json_object_get(context, "args");
     const json_t *scope = json_object_get(context, "scope");
@@ -405,7 +406,7 @@ static bool check_source(nx_runtime *rt, const char *code, size_t len, nx_result
 static uint8_t *compile_in(nx_runtime *rt, nxp_slot *s, const char *code, size_t len,
                            const uint8_t key[NXC_KEY_SIZE], size_t *out_len, nx_result *r)
 {
-    nxh_begin(&s->exec, &rt->cfg, s->sb, NULL);
+    nxh_begin(&s->exec, &rt->cfg, s->sb, NULL, NULL);
     uint64_t start = nxw_now_ns();
     arm_deadline(s);
     nxs_outcome o = nxs_compile(s->sb, code, len);
@@ -468,40 +469,95 @@ static uint32_t effective_timeout(const nx_runtime *rt, uint32_t timeout_ms)
     return timeout_ms ? timeout_ms : rt->cfg.timeout_ms;
 }
 
-/* Parses the context text; NULL context text is an empty context. False with r set. */
-static bool parse_context(const char *text, json_t **out, nx_result *r)
+/* Refuses a context with a message naming the problem and where it is. */
+static bool context_error(nx_result *r, const char *text, const nxj_error *e)
+{
+    int line, column;
+    nxj_line_column(text, e->offset, &line, &column);
+    set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: %s (line %d, column %d)", e->text,
+               line, column);
+    return false;
+}
+
+/* Parses the context text; NULL context text is an empty context. The stateSnapshot is
+ * only validated and indexed (*state, NULL when absent or null): its values are
+ * converted when the handler reads them. Every other member is parsed into *out. False
+ * with r set. */
+static bool parse_context(const char *text, json_t **out, nxj_object **state, nx_result *r)
 {
     *out = NULL;
+    *state = NULL;
     if (!text || !*text) return true;
-    json_error_t e;
-    json_t *ctx = json_loads(text, JSON_REJECT_DUPLICATES, &e);
-    if (!ctx) {
-        set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: %s (line %d, column %d)",
-                   e.text, e.line, e.column);
-        return false;
+    size_t len = strlen(text), pos = 0;
+    nxj_error e;
+    nxj_object *top;
+    if (!nxj_object_parse(text, len, &pos, &top, &e)) {
+        if (!strcmp(e.text, "an object expected")) {
+            /* a valid JSON value that is not an object, or no JSON at all */
+            size_t p = 0;
+            if (nxj_skip(text, len, &p, &e))
+                set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: it must be a JSON object");
+            else
+                context_error(r, text, &e);
+            return false;
+        }
+        return context_error(r, text, &e);
     }
-    if (!json_is_object(ctx)) {
-        json_decref(ctx);
-        set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: it must be a JSON object");
-        return false;
+    while (pos < len && strchr(" \t\n\r", text[pos])) pos++;
+    if (pos < len) {
+        e.offset = pos;
+        snprintf(e.text, sizeof e.text, "end of file expected");
+        nxj_object_free(top);
+        return context_error(r, text, &e);
     }
+    json_t *ctx = json_object();
+    bool ok = ctx != NULL;
+    for (size_t i = 0; ok && i < top->count; i++) {
+        const nxj_member *m = &top->members[i];
+        const char *v = top->text + m->off;
+        if (!strcmp(m->key, "stateSnapshot") && m->len && v[0] != 'n') {
+            size_t p = 0;
+            if (v[0] != '{') {
+                set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: stateSnapshot must be an object");
+                ok = false;
+            } else if (!nxj_object_parse(v, m->len, &p, state, &e)) {
+                e.offset += (size_t)(v - top->text);
+                ok = context_error(r, top->text, &e);
+            }
+            continue;
+        }
+        json_error_t je;
+        json_t *jv = json_loadb(v, m->len, JSON_DECODE_ANY, &je);
+        if (!jv || json_object_setn_new(ctx, m->key, m->key_len, jv)) {
+            set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: member \"%s\": %s", m->key,
+                       jv ? "out of memory" : je.text);
+            ok = false;
+        }
+    }
+    nxj_object_free(top);
     static const char *const typed[][2] = {
-        {"panelId", "string"}, {"handlerName", "string"}, {"stateSnapshot", "object"},
+        {"panelId", "string"}, {"handlerName", "string"},
         {"capabilities", "array"}, {"extensionRegistry", "object"},
     };
-    for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
+    for (size_t i = 0; ok && i < sizeof typed / sizeof typed[0]; i++) {
         const json_t *v = json_object_get(ctx, typed[i][0]);
         if (!v || json_is_null(v)) continue;
-        bool ok = typed[i][1][0] == 's' ? json_is_string(v)
+        bool is = typed[i][1][0] == 's' ? json_is_string(v)
                   : typed[i][1][0] == 'o' ? json_is_object(v)
                                           : json_is_array(v);
-        if (!ok) {
+        if (!is) {
             set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: %s must be a%s %s",
                        typed[i][0], typed[i][1][0] == 'o' || typed[i][1][0] == 'a' ? "n" : "",
                        typed[i][1]);
-            json_decref(ctx);
-            return false;
+            ok = false;
         }
+    }
+    if (!ok) {
+        if (!ctx) set_errorf(r, NX_ERR_INTERNAL, "out of memory");
+        json_decref(ctx);
+        nxj_object_free(*state);
+        *state = NULL;
+        return false;
     }
     *out = ctx;
     return true;
@@ -523,7 +579,8 @@ nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *
     if (r) return r;
     r = result_new();
     json_t *context;
-    if (!check_source(rt, code, len, r) || !parse_context(context_json, &context, r)) {
+    nxj_object *state;
+    if (!check_source(rt, code, len, r) || !parse_context(context_json, &context, &state, r)) {
         nxm_record_execution(rt->metrics, NX_ERROR, r->code, 0, 0);
         return r;
     }
@@ -541,6 +598,7 @@ nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *
         if (container) set_errorf(r, NX_ERR_INTERNAL, "cached bytecode is unusable: %s", why);
         if (s) nxp_release(rt->pool, s);
         json_decref(context);
+        nxj_object_free(state);
         free(container);
         nxm_record_execution(rt->metrics, NX_ERROR, r->code, (nxw_now_ns() - t0) / 1000, 0);
         return r;
@@ -552,13 +610,14 @@ nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *
         s = nxp_acquire(rt->pool, &code_err, msg, sizeof msg);
         if (!s) {
             json_decref(context);
+            nxj_object_free(state);
             free(container);
             return error_result(rt, code_err, msg);
         }
     }
     s->timeout_ms = timeout_ms;
     s->cache_hit = hit;
-    r = run_blob(rt, s, blob, blob_len, context, t0);
+    r = run_blob(rt, s, blob, blob_len, context, state, t0);
     free(container);
     return r;
 }
@@ -605,7 +664,8 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
     }
     r = result_new();
     json_t *context;
-    if (!parse_context(context_json, &context, r)) {
+    nxj_object *state;
+    if (!parse_context(context_json, &context, &state, r)) {
         nxm_record_execution(rt->metrics, NX_ERROR, r->code, 0, 0);
         return r;
     }
@@ -615,11 +675,12 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
     nxp_slot *s = nxp_acquire(rt->pool, &code_err, msg, sizeof msg);
     if (!s) {
         json_decref(context);
+        nxj_object_free(state);
         return error_result(rt, code_err, msg);
     }
     s->timeout_ms = effective_timeout(rt, timeout_ms);
     s->cache_hit = true;
-    return run_blob(rt, s, blob, blob_len, context, t0);
+    return run_blob(rt, s, blob, blob_len, context, state, t0);
 }
 
 nx_result *nx_resume(nx_runtime *rt, const char *suspension_id, bool success,

@@ -65,7 +65,7 @@ static void put_tagged(nxv_buf *b, uint8_t tag, uint64_t v, int n)
 
 void nxv_mp_nil(nxv_buf *b) { put_byte(b, 0xc0); }
 
-static void put_int(nxv_buf *b, int64_t v)
+void nxv_mp_int(nxv_buf *b, int64_t v)
 {
     if (v >= 0) {
         uint64_t u = (uint64_t)v;
@@ -87,7 +87,7 @@ static void put_int(nxv_buf *b, int64_t v)
     }
 }
 
-static void put_f64(nxv_buf *b, double d)
+void nxv_mp_f64(nxv_buf *b, double d)
 {
     uint64_t bits;
     memcpy(&bits, &d, 8);
@@ -124,8 +124,8 @@ static bool from_json(nxv_buf *b, const json_t *v, int depth)
     case JSON_NULL: nxv_mp_nil(b); break;
     case JSON_TRUE: put_byte(b, 0xc3); break;
     case JSON_FALSE: put_byte(b, 0xc2); break;
-    case JSON_INTEGER: put_int(b, (int64_t)json_integer_value(v)); break;
-    case JSON_REAL: put_f64(b, json_real_value(v)); break;
+    case JSON_INTEGER: nxv_mp_int(b, (int64_t)json_integer_value(v)); break;
+    case JSON_REAL: nxv_mp_f64(b, json_real_value(v)); break;
     case JSON_STRING: nxv_mp_str(b, json_string_value(v), json_string_length(v)); break;
     case JSON_ARRAY: {
         size_t n = json_array_size(v);

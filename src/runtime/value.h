@@ -36,6 +36,9 @@ void nxv_mp_nil(nxv_buf *b);
 void nxv_mp_str(nxv_buf *b, const char *s, size_t len);
 void nxv_mp_map(nxv_buf *b, uint32_t n);
 void nxv_mp_array(nxv_buf *b, uint32_t n);
+/* An integer in the smallest MessagePack form; a double as float64. */
+void nxv_mp_int(nxv_buf *b, int64_t v);
+void nxv_mp_f64(nxv_buf *b, double d);
 
 /* Appends the MessagePack form of `v`. False (buffer unchanged beyond len) when nested
  * deeper than NXG_MAX_DEPTH or out of memory. */

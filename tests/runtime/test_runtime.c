@@ -263,6 +263,55 @@ static void test_errors(void **state)
     j = rt_exec(rt, "return 1", "{\"capabilities\": \"state:read:*\"}", 0);
     rt_expect_error(j, "INVALID_HANDLER", "capabilities must be an array");
     json_decref(j);
+
+    /* the state snapshot is validated up front, though its values are read lazily */
+    j = rt_exec(rt, "return 1", "{\"stateSnapshot\": [1]}", 0);
+    rt_expect_error(j, "INVALID_HANDLER", "stateSnapshot must be an object");
+    json_decref(j);
+    j = rt_exec(rt, "return 1", "{\"stateSnapshot\": {\"a\": 1, \"a\": 2}}", 0);
+    rt_expect_error(j, "INVALID_HANDLER", "duplicate object key (line 1, column 28)");
+    json_decref(j);
+    j = rt_exec(rt, "return 1", "{\"panelId\": \"p\",\n \"stateSnapshot\": {\"a\": [1, 2,]}}", 0);
+    rt_expect_error(j, "INVALID_HANDLER", "invalid token (line 2, column 31)");
+    json_decref(j);
+    j = rt_exec(rt, "return 1", "{\"a\": 1} x", 0);
+    rt_expect_error(j, "INVALID_HANDLER", "end of file expected (line 1, column 10)");
+    json_decref(j);
+    j = rt_exec(rt, "return 1", "{\"a\": 1, \"a\": 1}", 0);
+    rt_expect_error(j, "INVALID_HANDLER", "duplicate object key");
+    json_decref(j);
+}
+
+/* State values come from the snapshot's text unchanged: nesting, escapes, astral
+ * characters, 64-bit integers, reals, and a null snapshot is no state. */
+static void test_state_snapshot_values(void **state)
+{
+    (void)state;
+    const char *ctx =
+        "{\"stateSnapshot\": {\"v\": {\"list\": [1, -2, 3.5, 1e300, true, null, \"x\"],"
+        " \"s\": \"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\"\", \"big\": 9007199254740993,"
+        " \"nested\": {\"a\": {\"b\": {\"c\": []}}}}, \"other\": 1},"
+        " \"capabilities\": [\"state:read:*\"]}";
+    json_t *j = rt_exec(rt, "const v = $state.v; return [v.list, v.s, typeof v.big, v.nested, "
+                            "Object.keys($state)]", ctx, 0);
+    rt_expect_text(j, "status", "\"success\"");
+    json_t *expected = json_loads("[[1, -2, 3.5, 1e300, true, null, \"x\"], \"caf\\u00e9 "
+                                  "\\ud83d\\ude00 \\\"q\\\"\", \"bigint\", {\"a\": {\"b\": {\"c\": []}}}, "
+                                  "[\"v\", \"other\"]]", 0, NULL);
+    assert_non_null(expected);
+    if (!json_equal(rt_get(j, "returnValue"), expected)) {
+        char *got = json_dumps(rt_get(j, "returnValue"), 0);
+        fail_msg("returnValue %s", got);
+    }
+    json_decref(expected);
+    json_decref(j);
+    j = rt_exec(rt, "return [$state.a, 'a' in $state]",
+                "{\"stateSnapshot\": null, \"capabilities\": [\"state:read:*\"]}", 0);
+    rt_expect_text(j, "status", "\"success\"");
+    char *got = json_dumps(rt_get(j, "returnValue"), JSON_COMPACT);
+    assert_string_equal(got, "[null,false]");
+    free(got);
+    json_decref(j);
 }
 
 static void test_timeout_override(void **state)
@@ -540,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_quotas),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_state_snapshot_values),
         cmocka_unit_test(test_timeout_override),
         cmocka_unit_test(test_suspend_resume),
         cmocka_unit_test(test_suspension_ttl_and_pool),

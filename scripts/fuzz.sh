@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# fuzz.sh — fuzzes the engine with libFuzzer: builds the fuzz targets of tests/fuzz/
-# (fuzz_decode, fuzz_run) with clang-19, libFuzzer, ASan and UBSan in build-fuzz/,
+# fuzz.sh — fuzzes the engine and the runtime's JSON reader with libFuzzer: builds the
+# fuzz targets of tests/fuzz/ (fuzz_decode, fuzz_run, fuzz_json) with clang-19, libFuzzer, ASan and UBSan in build-fuzz/,
 # converts the spec testsuite (NEXUS_SPEC_DIR, default ../shared/wasm-spec; SIMD files
 # included) with wabt's wast2json into a seed corpus (build-fuzz/corpus/seed/), then runs
 # each target for SECONDS_PER_TARGET seconds (default 30). Each target keeps the inputs it
@@ -25,7 +25,7 @@ scripts/setup.sh
 
 spec_dir=${NEXUS_SPEC_DIR:-$(cd .. && pwd)/shared/wasm-spec}
 build="build-fuzz"
-targets=(fuzz_decode fuzz_run)
+targets=(fuzz_decode fuzz_run fuzz_json)
 
 echo "== fuzz build (clang-19: libFuzzer + ASan + UBSan)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \

@@ -34,6 +34,11 @@ extern char __stack_low, __stack_high, __heap_base;
  * handling of the out-of-memory error itself. */
 #define NXG_HEAP_RESERVE_MIN (256u * 1024u)
 
+/* Automatic GC step: the heap limit divided by this, or NXG_GC_STEP_NO_LIMIT bytes
+ * without a limit (see nxg_init). */
+#define NXG_GC_STEP_DIV 8u
+#define NXG_GC_STEP_NO_LIMIT (8u * 1024u * 1024u)
+
 /* ---------------------------------------------------------------- allocator */
 
 /* The QuickJS allocator, counted against the heap limit. A refusal (limit or linear
@@ -561,6 +566,15 @@ NXG_EXPORT(NXG_EXPORT_INIT) int32_t nxg_init(uint32_t memory_limit, uint32_t sta
     if (nxg_api_install(ctx) < 0)
         return NXG_ERR_INTERNAL;
     JS_RunGC(rt);
+    /* Garbage collection: every execution starts from the snapshot taken after this
+     * and the instance is reset afterwards, and reference counting frees all but cyclic
+     * garbage at once, so collecting during a short handler mostly wastes time. The
+     * first automatic GC runs once the heap has grown by NXG_GC_STEP_DIV-th of the limit
+     * (QuickJS's default: by half, 256 KiB at first); later ones by half the live size
+     * or that step, never more than half way to the limit (patch 08). */
+    JS_SetGCMinStep(rt, nxg_g.heap_limit ? nxg_g.heap_limit / NXG_GC_STEP_DIV
+                                         : NXG_GC_STEP_NO_LIMIT);
+    JS_SetGCThreshold(rt, JS_GetGCNextThreshold(rt));
     return nxg_g.oom ? NXG_ERR_MEMORY_LIMIT : NXG_OK;
 }
 

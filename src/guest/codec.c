@@ -434,13 +434,60 @@ int nxg_encode(JSContext *ctx, nxg_buf *out, JSValueConst val)
 
 /* ---------------------------------------------------------------- decoder */
 
+/* Short strings decoded recently, by a hash of their bytes: a value repeats the same
+ * short strings (tags, states, kinds) and strings are immutable, so a repeated one is
+ * shared instead of allocated again. */
+#define NXG_STR_SLOTS 64    /* a power of two */
+#define NXG_STR_MAX_LEN 16  /* longer strings are not looked up */
+
+/* One remembered string. */
+typedef struct nxg_str_slot {
+    const uint8_t *at; /* its bytes in the input (NULL: empty slot) */
+    uint32_t len;
+    JSValue s;         /* a reference to the string made from them */
+} nxg_str_slot;
+
 typedef struct nxg_dec {
     JSContext *ctx;
     const uint8_t *p;
     const uint8_t *end;
     int depth;
     bool frozen; /* make every array and object read-only, as Object.freeze does */
+    nxg_str_slot strs[NXG_STR_SLOTS];
 } nxg_dec;
+
+/* Ends a decoding: drops the remembered strings. */
+static void dec_end(nxg_dec *d)
+{
+    for (int i = 0; i < NXG_STR_SLOTS; i++)
+        if (d->strs[i].at)
+            JS_FreeValue(d->ctx, d->strs[i].s);
+}
+
+/* A string of `len` bytes at d->p (known to be in the input), shared with an identical
+ * short string decoded before; the input is advanced past it. */
+static JSValue dec_str(nxg_dec *d, size_t len)
+{
+    const uint8_t *at = d->p;
+    d->p += len;
+    if (len == 0 || len > NXG_STR_MAX_LEN)
+        return JS_NewStringLen(d->ctx, (const char *)at, len);
+    uint32_t h = (uint32_t)len;
+    for (size_t i = 0; i < len; i++)
+        h = h * 31u + at[i];
+    nxg_str_slot *slot = &d->strs[(h ^ (h >> 11)) & (NXG_STR_SLOTS - 1)];
+    if (slot->at && slot->len == len && memcmp(slot->at, at, len) == 0)
+        return JS_DupValue(d->ctx, slot->s);
+    JSValue s = JS_NewStringLen(d->ctx, (const char *)at, len);
+    if (JS_IsException(s))
+        return s;
+    if (slot->at)
+        JS_FreeValue(d->ctx, slot->s);
+    slot->at = at;
+    slot->len = (uint32_t)len;
+    slot->s = JS_DupValue(d->ctx, s);
+    return s;
+}
 
 /* Property flags of decoded values. */
 static int dec_flags(const nxg_dec *d)
@@ -523,12 +570,16 @@ static void tmpl_free(JSContext *ctx, nxg_tmpl *t)
     }
 }
 
+/* Arrays of up to this many items are gathered on the C stack. */
+#define NXG_FEW_ITEMS 8
+
 static JSValue dec_array(nxg_dec *d, uint64_t n)
 {
     JSContext *ctx = d->ctx;
     nxg_tmpl *t = NULL;
     JSValue arr = JS_UNDEFINED;
-    JSValue *items = NULL; /* items decoded so far (not frozen: the array is made at the end) */
+    JSValue few[NXG_FEW_ITEMS];
+    JSValue *items = few; /* items decoded so far (not frozen: the array is made at the end) */
     uint64_t i = 0;
     /* each item takes at least one byte: a longer count fails as truncated */
     uint64_t cap = n < (uint64_t)(d->end - d->p) ? n : (uint64_t)(d->end - d->p);
@@ -536,7 +587,7 @@ static JSValue dec_array(nxg_dec *d, uint64_t n)
         arr = JS_NewArray(ctx);
         if (JS_IsException(arr))
             return arr;
-    } else if (cap) {
+    } else if (cap > NXG_FEW_ITEMS) {
         items = js_malloc(ctx, sizeof(JSValue) * (size_t)cap);
         if (!items)
             return JS_EXCEPTION;
@@ -567,7 +618,8 @@ static JSValue dec_array(nxg_dec *d, uint64_t n)
     tmpl_free(ctx, t);
     if (!d->frozen) {
         arr = JS_NewArrayFrom(ctx, items, (uint32_t)n); /* takes the items */
-        js_free(ctx, items);
+        if (items != few)
+            js_free(ctx, items);
         return arr;
     }
     if (dec_seal(d, arr, true) < 0) {
@@ -577,10 +629,11 @@ static JSValue dec_array(nxg_dec *d, uint64_t n)
     return arr;
 fail:
     tmpl_free(ctx, t);
-    if (items) {
+    if (!d->frozen) {
         for (uint64_t k = 0; k < i; k++)
             JS_FreeValue(ctx, items[k]);
-        js_free(ctx, items);
+        if (items != few)
+            js_free(ctx, items);
     }
     JS_FreeValue(ctx, arr);
     return JS_EXCEPTION;
@@ -603,10 +656,10 @@ static bool dec_key_len(nxg_dec *d, uint64_t *klen)
  * value v (consumed) on obj; 0 or -1 with an exception pending. */
 static int def_tmpl_key(nxg_dec *d, JSValueConst obj, const nxg_tmpl *t, uint32_t i, JSValue v)
 {
-    nxg_dec k = {.ctx = d->ctx, .p = t->key[i], .end = t->key[i] + t->klen[i]};
-    uint64_t klen = 0;
-    dec_key_len(&k, &klen); /* checked when the template was made */
-    JSAtom atom = JS_NewAtomLen(d->ctx, (const char *)k.p, (size_t)klen);
+    /* a str header (checked when the template was made): fixstr, or str8/16/32 */
+    uint8_t b = t->key[i][0];
+    size_t hlen = b <= 0xbf ? 1 : 1 + ((size_t)1 << (b - 0xd9));
+    JSAtom atom = JS_NewAtomLen(d->ctx, (const char *)t->key[i] + hlen, t->klen[i] - hlen);
     if (atom == JS_ATOM_NULL) {
         JS_FreeValue(d->ctx, v);
         return -1;
@@ -749,9 +802,7 @@ static JSValue dec_value_in(nxg_dec *d, nxg_tmpl *tmpl)
             return dec_error(d, "truncated");
         if ((uint64_t)(d->end - d->p) < len)
             return dec_error(d, "truncated");
-        JSValue s = JS_NewStringLen(ctx, (const char *)d->p, len);
-        d->p += len;
-        return s;
+        return dec_str(d, (size_t)len);
     }
     switch (t) {
     case 0xc0:
@@ -798,6 +849,7 @@ JSValue nxg_decode(JSContext *ctx, const uint8_t *data, size_t len)
 {
     nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 0, .frozen = false};
     JSValue v = dec_value(&d);
+    dec_end(&d);
     if (!JS_IsException(v) && d.p != d.end) {
         JS_FreeValue(ctx, v);
         return dec_error(&d, "trailing bytes");
@@ -866,5 +918,7 @@ int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const cha
                       int n, JSValue *vals, bool frozen)
 {
     nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 1, .frozen = frozen};
-    return dec_fields(&d, names, n, vals);
+    int r = dec_fields(&d, names, n, vals);
+    dec_end(&d);
+    return r;
 }

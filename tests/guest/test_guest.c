@@ -485,7 +485,8 @@ static void expect_decoded_like_json(const char *json, bool frozen)
 
 /* Lists of records (maps with the same keys in the same order) are made from the first
  * record's shape: same result as key by key, whatever the keys, their order and the
- * nesting, and each record stays independent of the others. */
+ * nesting, and each record stays independent of the others. Repeated short strings are
+ * shared. */
 static void test_decoding_records(void **state)
 {
     (void)state;
@@ -520,6 +521,12 @@ static void test_decoding_records(void **state)
         expect_decoded_like_json(values[i], false);
         expect_decoded_like_json(values[i], true);
     }
+
+    /* repeated short strings are shared (a cache with collisions), longer ones are not */
+    expect_ok("const a = []; for (let i = 0; i < 600; i++) a.push(['s' + (i % 150), 'é' + (i % 5),"
+              " 'a longer string, number ' + (i % 7), '', { k: 'v' + (i % 3), n: i }]);"
+              " $state.v = a; const b = $state.v; return JSON.stringify(b) === JSON.stringify(a)",
+              "true");
 
     /* records made from one shape are independent objects */
     gh_reset(&host);

@@ -3,8 +3,9 @@
  * QuickJS runtime with memory and stack limits derived from the instance's limits,
  * compilation of handler sources into code blobs, execution of a handler as the body of
  * an async function with its per-run context, and the error reports (message, stack,
- * line/column in the handler's own source, snippet). The handler API itself is in api.c,
- * the value encoding in codec.c.
+ * line/column in the handler's own source, snippet), and QuickJS's allocator (size
+ * classes counted against the heap limit) with its garbage-collection pacing. The
+ * handler API itself is in api.c, the value encoding in codec.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,8 @@
  * the mapping documented in nexus_guest_abi.h (JSON.stringify's choices for undefined,
  * functions, symbols and toJSON, but -0, NaN, ±Infinity and 64-bit integers kept exact;
  * cycles and excessive depth are errors, never hangs). Every value that crosses the
- * host boundary goes through nxg_encode / nxg_decode.
+ * host boundary goes through nxg_encode / nxg_decode. The decoder makes arrays in one
+ * step and the records of a list (maps with the same keys) from one shape (patch 09).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -433,13 +434,60 @@ int nxg_encode(JSContext *ctx, nxg_buf *out, JSValueConst val)
 
 /* ---------------------------------------------------------------- decoder */
 
+/* Short strings decoded recently, by a hash of their bytes: a value repeats the same
+ * short strings (tags, states, kinds) and strings are immutable, so a repeated one is
+ * shared instead of allocated again. */
+#define NXG_STR_SLOTS 64    /* a power of two */
+#define NXG_STR_MAX_LEN 16  /* longer strings are not looked up */
+
+/* One remembered string. */
+typedef struct nxg_str_slot {
+    const uint8_t *at; /* its bytes in the input (NULL: empty slot) */
+    uint32_t len;
+    JSValue s;         /* a reference to the string made from them */
+} nxg_str_slot;
+
 typedef struct nxg_dec {
     JSContext *ctx;
     const uint8_t *p;
     const uint8_t *end;
     int depth;
     bool frozen; /* make every array and object read-only, as Object.freeze does */
+    nxg_str_slot strs[NXG_STR_SLOTS];
 } nxg_dec;
+
+/* Ends a decoding: drops the remembered strings. */
+static void dec_end(nxg_dec *d)
+{
+    for (int i = 0; i < NXG_STR_SLOTS; i++)
+        if (d->strs[i].at)
+            JS_FreeValue(d->ctx, d->strs[i].s);
+}
+
+/* A string of `len` bytes at d->p (known to be in the input), shared with an identical
+ * short string decoded before; the input is advanced past it. */
+static JSValue dec_str(nxg_dec *d, size_t len)
+{
+    const uint8_t *at = d->p;
+    d->p += len;
+    if (len == 0 || len > NXG_STR_MAX_LEN)
+        return JS_NewStringLen(d->ctx, (const char *)at, len);
+    uint32_t h = (uint32_t)len;
+    for (size_t i = 0; i < len; i++)
+        h = h * 31u + at[i];
+    nxg_str_slot *slot = &d->strs[(h ^ (h >> 11)) & (NXG_STR_SLOTS - 1)];
+    if (slot->at && slot->len == len && memcmp(slot->at, at, len) == 0)
+        return JS_DupValue(d->ctx, slot->s);
+    JSValue s = JS_NewStringLen(d->ctx, (const char *)at, len);
+    if (JS_IsException(s))
+        return s;
+    if (slot->at)
+        JS_FreeValue(d->ctx, slot->s);
+    slot->at = at;
+    slot->len = (uint32_t)len;
+    slot->s = JS_DupValue(d->ctx, s);
+    return s;
+}
 
 /* Property flags of decoded values. */
 static int dec_flags(const nxg_dec *d)
@@ -488,42 +536,198 @@ static JSValue dec_int(nxg_dec *d, int64_t v)
     return JS_NewBigInt64(d->ctx, v);
 }
 
-static JSValue dec_value(nxg_dec *d);
+/* Records: an array whose maps have the same keys in the same order (a list of records)
+ * makes its later maps from the shape of an earlier one (JS_NewObjectFromTemplate, patch
+ * 09) instead of adding their properties one at a time, which would rebuild (and free
+ * again) every intermediate shape and look up every key's atom for each record. */
+#define NXG_TMPL_MAX_KEYS 32 /* maps with more keys are always made key by key */
+
+/* The template of an array being decoded: its last map made key by key, with the
+ * positions of that map's keys in the input (MessagePack header included). */
+typedef struct nxg_tmpl {
+    JSValue obj;                           /* the template (a reference), or undefined */
+    uint32_t n;                            /* its key count */
+    bool usable;                           /* false once it proved unusable (duplicate keys) */
+    const uint8_t *key[NXG_TMPL_MAX_KEYS]; /* key i's encoding in the input */
+    uint32_t klen[NXG_TMPL_MAX_KEYS];      /* and its length in bytes */
+    JSValue vals[NXG_TMPL_MAX_KEYS];       /* values of the map being made from it */
+} nxg_tmpl;
+
+static JSValue dec_value_in(nxg_dec *d, nxg_tmpl *t);
+
+/* Decodes one value. */
+static JSValue dec_value(nxg_dec *d)
+{
+    return dec_value_in(d, NULL);
+}
+
+/* Releases a template made by dec_array (NULL is fine). */
+static void tmpl_free(JSContext *ctx, nxg_tmpl *t)
+{
+    if (t) {
+        JS_FreeValue(ctx, t->obj);
+        js_free(ctx, t);
+    }
+}
+
+/* Arrays of up to this many items are gathered on the C stack. */
+#define NXG_FEW_ITEMS 8
 
 static JSValue dec_array(nxg_dec *d, uint64_t n)
 {
-    JSValue arr = JS_NewArray(d->ctx);
-    if (JS_IsException(arr))
-        return arr;
-    for (uint64_t i = 0; i < n; i++) {
-        JSValue item = dec_value(d);
-        if (JS_IsException(item) ||
-            JS_DefinePropertyValueUint32(d->ctx, arr, (uint32_t)i, item, dec_flags(d)) < 0) {
-            JS_FreeValue(d->ctx, arr);
+    JSContext *ctx = d->ctx;
+    nxg_tmpl *t = NULL;
+    JSValue arr = JS_UNDEFINED;
+    JSValue few[NXG_FEW_ITEMS];
+    JSValue *items = few; /* items decoded so far (not frozen: the array is made at the end) */
+    uint64_t i = 0;
+    /* each item takes at least one byte: a longer count fails as truncated */
+    uint64_t cap = n < (uint64_t)(d->end - d->p) ? n : (uint64_t)(d->end - d->p);
+    if (d->frozen) {
+        arr = JS_NewArray(ctx);
+        if (JS_IsException(arr))
+            return arr;
+    } else if (cap > NXG_FEW_ITEMS) {
+        items = js_malloc(ctx, sizeof(JSValue) * (size_t)cap);
+        if (!items)
             return JS_EXCEPTION;
+    }
+    for (; i < n; i++) {
+        if (i == cap) {
+            dec_error(d, "truncated");
+            goto fail;
         }
+        uint8_t b = *d->p; /* cap > i: at least one byte left */
+        bool is_map = (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+        if (is_map && !t && n >= 2) {
+            t = js_malloc(ctx, sizeof(*t));
+            if (!t)
+                goto fail;
+            t->obj = JS_UNDEFINED;
+            t->n = 0;
+            t->usable = true;
+        }
+        JSValue item = dec_value_in(d, is_map ? t : NULL);
+        if (JS_IsException(item))
+            goto fail;
+        if (!d->frozen)
+            items[i] = item;
+        else if (JS_DefinePropertyValueUint32(ctx, arr, (uint32_t)i, item, dec_flags(d)) < 0)
+            goto fail;
+    }
+    tmpl_free(ctx, t);
+    if (!d->frozen) {
+        arr = JS_NewArrayFrom(ctx, items, (uint32_t)n); /* takes the items */
+        if (items != few)
+            js_free(ctx, items);
+        return arr;
     }
     if (dec_seal(d, arr, true) < 0) {
-        JS_FreeValue(d->ctx, arr);
+        JS_FreeValue(ctx, arr);
         return JS_EXCEPTION;
     }
     return arr;
+fail:
+    tmpl_free(ctx, t);
+    if (!d->frozen) {
+        for (uint64_t k = 0; k < i; k++)
+            JS_FreeValue(ctx, items[k]);
+        if (items != few)
+            js_free(ctx, items);
+    }
+    JS_FreeValue(ctx, arr);
+    return JS_EXCEPTION;
 }
 
-static JSValue dec_map(nxg_dec *d, uint64_t n)
+/* Reads a map key's header; false when it is not a str. */
+static bool dec_key_len(nxg_dec *d, uint64_t *klen)
+{
+    if (d->p >= d->end)
+        return false;
+    uint8_t t = *d->p++;
+    if (t >= 0xa0 && t <= 0xbf) {
+        *klen = t & 0x1f;
+        return true;
+    }
+    return t >= 0xd9 && t <= 0xdb && dec_be(d, 1 << (t - 0xd9), klen);
+}
+
+/* Defines key `i` of template t (its encoding in the input, known to be a str) with
+ * value v (consumed) on obj; 0 or -1 with an exception pending. */
+static int def_tmpl_key(nxg_dec *d, JSValueConst obj, const nxg_tmpl *t, uint32_t i, JSValue v)
+{
+    /* a str header (checked when the template was made): fixstr, or str8/16/32 */
+    uint8_t b = t->key[i][0];
+    size_t hlen = b <= 0xbf ? 1 : 1 + ((size_t)1 << (b - 0xd9));
+    JSAtom atom = JS_NewAtomLen(d->ctx, (const char *)t->key[i] + hlen, t->klen[i] - hlen);
+    if (atom == JS_ATOM_NULL) {
+        JS_FreeValue(d->ctx, v);
+        return -1;
+    }
+    int r = JS_DefinePropertyValue(d->ctx, obj, atom, v, dec_flags(d));
+    JS_FreeAtom(d->ctx, atom);
+    return r < 0 ? -1 : 0;
+}
+
+/* A map of n entries. With a template t (the map is an item of an array), a map with the
+ * template's keys is made from its shape, and a map made key by key becomes the new
+ * template. */
+static JSValue dec_map(nxg_dec *d, uint64_t n, nxg_tmpl *t)
 {
     JSContext *ctx = d->ctx;
-    JSValue obj = JS_NewObject(ctx);
-    if (JS_IsException(obj))
-        return obj;
-    for (uint64_t i = 0; i < n; i++) {
+    JSValue obj;
+    uint64_t i = 0;
+    bool record = t && t->usable && n > 0 && n <= NXG_TMPL_MAX_KEYS;
+    if (record && t->n == n) {
+        /* values of the keys the map shares with the template, in order */
+        for (; i < n; i++) {
+            uint32_t kl = t->klen[i];
+            if ((size_t)(d->end - d->p) < kl || memcmp(d->p, t->key[i], kl) != 0)
+                break;
+            d->p += kl;
+            JSValue v = dec_value(d);
+            if (JS_IsException(v)) {
+                for (uint64_t k = 0; k < i; k++)
+                    JS_FreeValue(ctx, t->vals[k]);
+                return JS_EXCEPTION;
+            }
+            t->vals[i] = v;
+        }
+        if (i == n) {
+            obj = JS_NewObjectFromTemplate(ctx, t->obj, dec_flags(d), t->vals, (uint32_t)n);
+            if (JS_IsException(obj))
+                return obj;
+            if (!JS_IsUndefined(obj))
+                goto done;
+            t->usable = false; /* e.g. duplicate keys: fewer properties than keys */
+            record = false;
+        }
+        /* a different map (or an unusable template): the shared keys one by one */
+        obj = JS_NewObject(ctx);
+        if (JS_IsException(obj)) {
+            for (uint64_t k = 0; k < i; k++)
+                JS_FreeValue(ctx, t->vals[k]);
+            return obj;
+        }
+        for (uint64_t k = 0; k < i; k++) {
+            if (def_tmpl_key(d, obj, t, (uint32_t)k, t->vals[k]) < 0) {
+                for (uint64_t m = k + 1; m < i; m++)
+                    JS_FreeValue(ctx, t->vals[m]);
+                JS_FreeValue(ctx, obj);
+                return JS_EXCEPTION;
+            }
+        }
+    } else {
+        obj = JS_NewObject(ctx);
+        if (JS_IsException(obj))
+            return obj;
+    }
+    for (; i < n; i++) {
+        const uint8_t *key = d->p;
         uint64_t klen = 0;
         if (d->p >= d->end)
             goto short_input;
-        uint8_t t = *d->p++;
-        if (t >= 0xa0 && t <= 0xbf)
-            klen = t & 0x1f;
-        else if (t < 0xd9 || t > 0xdb || !dec_be(d, 1 << (t - 0xd9), &klen)) {
+        if (!dec_key_len(d, &klen)) {
             JS_FreeValue(ctx, obj);
             return dec_error(d, "map key is not a string");
         }
@@ -535,6 +739,10 @@ static JSValue dec_map(nxg_dec *d, uint64_t n)
             JS_FreeValue(ctx, obj);
             return JS_EXCEPTION;
         }
+        if (record) {
+            t->key[i] = key;
+            t->klen[i] = (uint32_t)(d->p - key);
+        }
         JSValue v = dec_value(d);
         int r = JS_IsException(v) ? -1 : JS_DefinePropertyValue(ctx, obj, atom, v, dec_flags(d));
         JS_FreeAtom(ctx, atom);
@@ -543,6 +751,12 @@ static JSValue dec_map(nxg_dec *d, uint64_t n)
             return JS_EXCEPTION;
         }
     }
+    if (record) {
+        JS_FreeValue(ctx, t->obj);
+        t->obj = JS_DupValue(ctx, obj);
+        t->n = (uint32_t)n;
+    }
+done:
     if (dec_seal(d, obj, false) < 0) {
         JS_FreeValue(ctx, obj);
         return JS_EXCEPTION;
@@ -553,7 +767,8 @@ short_input:
     return dec_error(d, "truncated");
 }
 
-static JSValue dec_value(nxg_dec *d)
+/* Decodes one value; a map is decoded with template tmpl (NULL: none). */
+static JSValue dec_value_in(nxg_dec *d, nxg_tmpl *tmpl)
 {
     JSContext *ctx = d->ctx;
     uint64_t v;
@@ -575,7 +790,7 @@ static JSValue dec_value(nxg_dec *d)
             return JS_ThrowRangeError(ctx, "value from the host nested deeper than %d levels",
                                       NXG_MAX_DEPTH);
         d->depth++;
-        JSValue r = is_map ? dec_map(d, n) : dec_array(d, n);
+        JSValue r = is_map ? dec_map(d, n, tmpl) : dec_array(d, n);
         d->depth--;
         return r;
     }
@@ -587,9 +802,7 @@ static JSValue dec_value(nxg_dec *d)
             return dec_error(d, "truncated");
         if ((uint64_t)(d->end - d->p) < len)
             return dec_error(d, "truncated");
-        JSValue s = JS_NewStringLen(ctx, (const char *)d->p, len);
-        d->p += len;
-        return s;
+        return dec_str(d, (size_t)len);
     }
     switch (t) {
     case 0xc0:
@@ -636,6 +849,7 @@ JSValue nxg_decode(JSContext *ctx, const uint8_t *data, size_t len)
 {
     nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 0, .frozen = false};
     JSValue v = dec_value(&d);
+    dec_end(&d);
     if (!JS_IsException(v) && d.p != d.end) {
         JS_FreeValue(ctx, v);
         return dec_error(&d, "trailing bytes");
@@ -704,5 +918,7 @@ int nxg_decode_fields(JSContext *ctx, const uint8_t *data, size_t len, const cha
                       int n, JSValue *vals, bool frozen)
 {
     nxg_dec d = {.ctx = ctx, .p = data, .end = data + len, .depth = 1, .frozen = frozen};
-    return dec_fields(&d, names, n, vals);
+    int r = dec_fields(&d, names, n, vals);
+    dec_end(&d);
+    return r;
 }

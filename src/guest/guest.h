@@ -59,7 +59,10 @@ extern nxg_guest nxg_g;
 
 /* True when the C stack is within a safety margin of the floor: the shim's recursive
  * code (codec) then stops with a RangeError instead of overflowing. */
-bool nxg_stack_low(void);
+static inline bool nxg_stack_low(void)
+{
+    return (uintptr_t)__builtin_frame_address(0) < nxg_g.stack_floor + 16384;
+}
 
 /* ---------------------------------------------------------------- codec (codec.c) */
 

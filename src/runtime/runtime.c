@@ -294,6 +294,30 @@ static void finish_metrics(nx_runtime *rt, nx_result *r, nxp_slot *s, uint64_t t
     nxm_record_execution(rt->metrics, r->status, r->code, duration_us, mem.peak_bytes);
 }
 
+/* Completes a result that ended before the handler ran (refused input, compile error,
+ * pool exhausted, shutting down): the empty journal and the metrics every execution
+ * result has, and the execution recorded with its real duration. compile_us: time spent
+ * compiling the source (0 when it was not compiled). */
+static nx_result *finish_early(nx_runtime *rt, nx_result *r, uint64_t t0, uint64_t compile_us)
+{
+    static const char *const journal[] = {"stateMutations", "events", "viewCommands", "logs"};
+    for (size_t i = 0; i < sizeof journal / sizeof journal[0]; i++)
+        json_object_set_new(r->json, journal[i], json_array());
+    finish_metrics(rt, r, NULL, t0);
+    json_object_set_new(json_object_get(r->json, "metrics"), "compilationTimeUs",
+                        json_integer((json_int_t)compile_us));
+    return r;
+}
+
+/* An execution refused before it ran, as a complete result (finish_early). */
+static nx_result *early_error(nx_runtime *rt, nx_error code, const char *message, uint64_t t0)
+{
+    nx_result *r = result_new();
+    if (!r) return NULL;
+    set_error(r, code, message, NULL);
+    return finish_early(rt, r, t0, 0);
+}
+
 /* Turns the outcome of a run or resume into a result; parks or releases the slot. */
 static nx_result *finish(nx_runtime *rt, nxp_slot *s, nxs_outcome o, uint64_t t0)
 {
@@ -431,8 +455,10 @@ static uint8_t *compile_in(nx_runtime *rt, nxp_slot *s, const char *code, size_t
 /* The container for a source: from the cache or compiled (and cached). On a miss the
  * slot used for compiling is returned in *slot, reset, for the caller to run in. */
 static uint8_t *get_container(nx_runtime *rt, const char *code, size_t len, uint32_t timeout_ms,
-                              size_t *out_len, nxp_slot **slot, nx_result *r, bool *hit)
+                              size_t *out_len, nxp_slot **slot, nx_result *r, bool *hit,
+                              uint64_t *compile_us_out)
 {
+    *compile_us_out = 0;
     uint8_t key[NXC_KEY_SIZE];
     nxc_key(rt->cache, code, len, key);
     uint8_t *container = NULL;
@@ -449,6 +475,7 @@ static uint8_t *get_container(nx_runtime *rt, const char *code, size_t len, uint
     s->timeout_ms = timeout_ms;
     container = compile_in(rt, s, code, len, key, out_len, r);
     uint64_t compile_us = s->compile_us;
+    *compile_us_out = compile_us;
     if (container) nxc_put(rt->cache, key, container, *out_len);
     if (container && slot) {
         /* run in the same instance, from a clean state */
@@ -565,30 +592,30 @@ static bool parse_context(const char *text, json_t **out, nxj_object **state, nx
 
 /* ---------------------------------------------------------------- API */
 
+static const char shutting_down[] = "the runtime is shutting down";
+
 static nx_result *refuse_if_shut(nx_runtime *rt)
 {
     if (!atomic_load(&rt->shut)) return NULL;
-    return error_result(rt, NX_ERR_RESOURCE_LIMIT, "the runtime is shutting down");
+    return error_result(rt, NX_ERR_RESOURCE_LIMIT, shutting_down);
 }
 
 nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *context_json,
                       uint32_t timeout_ms)
 {
     uint64_t t0 = nxw_now_ns();
-    nx_result *r = refuse_if_shut(rt);
-    if (r) return r;
-    r = result_new();
+    if (atomic_load(&rt->shut)) return early_error(rt, NX_ERR_RESOURCE_LIMIT, shutting_down, t0);
+    nx_result *r = result_new();
     json_t *context;
     nxj_object *state;
-    if (!check_source(rt, code, len, r) || !parse_context(context_json, &context, &state, r)) {
-        nxm_record_execution(rt->metrics, NX_ERROR, r->code, 0, 0);
-        return r;
-    }
+    if (!check_source(rt, code, len, r) || !parse_context(context_json, &context, &state, r))
+        return finish_early(rt, r, t0, 0);
     timeout_ms = effective_timeout(rt, timeout_ms);
     nxp_slot *s = NULL;
     size_t clen;
     bool hit;
-    uint8_t *container = get_container(rt, code, len, timeout_ms, &clen, &s, r, &hit);
+    uint64_t compile_us;
+    uint8_t *container = get_container(rt, code, len, timeout_ms, &clen, &s, r, &hit, &compile_us);
     size_t blob_len;
     const uint8_t *blob = NULL;
     char why[256] = "";
@@ -600,8 +627,7 @@ nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *
         json_decref(context);
         nxj_object_free(state);
         free(container);
-        nxm_record_execution(rt->metrics, NX_ERROR, r->code, (nxw_now_ns() - t0) / 1000, 0);
-        return r;
+        return finish_early(rt, r, t0, compile_us);
     }
     nx_result_free(r);
     if (!s) {
@@ -612,7 +638,7 @@ nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *
             json_decref(context);
             nxj_object_free(state);
             free(container);
-            return error_result(rt, code_err, msg);
+            return early_error(rt, code_err, msg, t0);
         }
     }
     s->timeout_ms = timeout_ms;
@@ -631,7 +657,9 @@ nx_result *nx_precompile(nx_runtime *rt, const char *code, size_t len)
     if (!check_source(rt, code, len, r)) return r;
     size_t clen;
     bool hit;
-    uint8_t *container = get_container(rt, code, len, rt->cfg.timeout_ms, &clen, NULL, r, &hit);
+    uint64_t compile_us;
+    uint8_t *container =
+        get_container(rt, code, len, rt->cfg.timeout_ms, &clen, NULL, r, &hit, &compile_us);
     if (!container) return r;
     set_status(r, NX_SUCCESS);
     r->bytecode = container;
@@ -651,8 +679,7 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
                                const char *context_json, uint32_t timeout_ms)
 {
     uint64_t t0 = nxw_now_ns();
-    nx_result *r = refuse_if_shut(rt);
-    if (r) return r;
+    if (atomic_load(&rt->shut)) return early_error(rt, NX_ERR_RESOURCE_LIMIT, shutting_down, t0);
     char why[256];
     size_t blob_len;
     const uint8_t *blob =
@@ -660,15 +687,12 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
     if (!blob) {
         char msg[300];
         snprintf(msg, sizeof msg, "invalid bytecode: %s", bytecode ? why : "none given");
-        return error_result(rt, NX_ERR_INVALID_HANDLER, msg);
+        return early_error(rt, NX_ERR_INVALID_HANDLER, msg, t0);
     }
-    r = result_new();
+    nx_result *r = result_new();
     json_t *context;
     nxj_object *state;
-    if (!parse_context(context_json, &context, &state, r)) {
-        nxm_record_execution(rt->metrics, NX_ERROR, r->code, 0, 0);
-        return r;
-    }
+    if (!parse_context(context_json, &context, &state, r)) return finish_early(rt, r, t0, 0);
     nx_result_free(r);
     nx_error code_err;
     char msg[256];
@@ -676,7 +700,7 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
     if (!s) {
         json_decref(context);
         nxj_object_free(state);
-        return error_result(rt, code_err, msg);
+        return early_error(rt, code_err, msg, t0);
     }
     s->timeout_ms = effective_timeout(rt, timeout_ms);
     s->cache_hit = true;

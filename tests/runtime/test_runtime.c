@@ -222,6 +222,18 @@ static void test_errors(void **state)
     rt_expect_text(j, "error.location.line", "2");
     rt_expect_text(j, "error.location.column", "9");
     rt_expect_text(j, "error.snippet", "\"let y = ;\"");
+    /* an execution that never ran still has the whole result shape */
+    rt_expect_text(j, "stateMutations", "[]");
+    rt_expect_text(j, "events", "[]");
+    rt_expect_text(j, "metrics.cacheHit", "false");
+    assert_true(json_integer_value(rt_get(j, "metrics.compilationTimeUs")) > 0);
+    assert_true(json_integer_value(rt_get(j, "metrics.durationUs")) >=
+                json_integer_value(rt_get(j, "metrics.compilationTimeUs")));
+    json_decref(j);
+    j = rt_exec(rt, "return 1", "{\"args\": [1,", 0);
+    rt_expect_text(j, "viewCommands", "[]");
+    rt_expect_text(j, "metrics.instructionCount", "0");
+    rt_expect_text(j, "metrics.compilationTimeUs", "0");
     json_decref(j);
 
     j = rt_exec(rt, "const a = 1;\n  null.field;", NULL, 0);

@@ -184,6 +184,18 @@ nx_status nx_result_status(const nx_result *r);
 nx_error nx_result_error(const nx_result *r);
 /* The error message ("" when none). Valid while r lives. */
 const char *nx_result_message(const nx_result *r);
+/* Why the runtime refused an execution or resume without running it: the cases of
+ * RESOURCE_LIMIT that are about the runtime rather than the handler's quotas, for
+ * callers that answer them differently (the HTTP server: 503, 404). */
+typedef enum nx_refusal {
+    NX_REFUSAL_NONE = 0,           /* not refused: it ran, or failed for another reason */
+    NX_REFUSAL_POOL_EXHAUSTED = 1, /* every instance stayed busy for QUEUE_TIMEOUT_MS */
+    NX_REFUSAL_SHUTTING_DOWN = 2,  /* nx_runtime_shutdown has begun */
+    NX_REFUSAL_UNKNOWN_SUSPENSION = 3, /* nx_resume: no such suspension, or it expired */
+} nx_refusal;
+
+/* The refusal of an error result (NX_REFUSAL_NONE for any other result). */
+nx_refusal nx_result_refusal(const nx_result *r);
 /* The suspension id of an NX_SUSPENDED result, else NULL. Valid while r lives. */
 const char *nx_result_suspension_id(const nx_result *r);
 /* The bytecode of a successful nx_precompile (else NULL); *len gets its size. */

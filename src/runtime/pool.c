@@ -188,8 +188,10 @@ static void reap_expired(nxp_pool *p)
 
 static uint32_t live(const nxp_pool *p) { return p->nidle + p->nactive + p->nparked + p->pending; }
 
-nxp_slot *nxp_acquire(nxp_pool *p, nx_error *code, char *msg, size_t msg_size)
+nxp_slot *nxp_acquire(nxp_pool *p, nx_error *code, nx_refusal *refusal, char *msg,
+                      size_t msg_size)
 {
+    *refusal = NX_REFUSAL_NONE;
     reap_expired(p);
     struct timespec until;
     uint64_t deadline = now_ns() + (uint64_t)p->cfg->queue_timeout_ms * 1000000u;
@@ -200,6 +202,7 @@ nxp_slot *nxp_acquire(nxp_pool *p, nx_error *code, char *msg, size_t msg_size)
         if (p->closing) {
             pthread_mutex_unlock(&p->lock);
             *code = NX_ERR_RESOURCE_LIMIT;
+            *refusal = NX_REFUSAL_SHUTTING_DOWN;
             snprintf(msg, msg_size, "the runtime is shutting down");
             return NULL;
         }
@@ -220,6 +223,7 @@ nxp_slot *nxp_acquire(nxp_pool *p, nx_error *code, char *msg, size_t msg_size)
             p->exhausted++;
             pthread_mutex_unlock(&p->lock);
             *code = NX_ERR_RESOURCE_LIMIT;
+            *refusal = NX_REFUSAL_POOL_EXHAUSTED;
             snprintf(msg, msg_size,
                      "instance pool exhausted: all %u instances stayed busy for %u ms "
                      "(MAX_INSTANCES, QUEUE_TIMEOUT_MS)",

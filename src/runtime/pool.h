@@ -53,7 +53,8 @@ void nxp_free(nxp_pool *p);
 /* Takes an idle instance, or creates one under max_instances, or waits up to
  * queue_timeout_ms for one. NULL when none came (*code: NX_ERR_RESOURCE_LIMIT, "instance
  * pool exhausted ...") or the pool is closing or creation failed (message in msg). */
-nxp_slot *nxp_acquire(nxp_pool *p, nx_error *code, char *msg, size_t msg_size);
+nxp_slot *nxp_acquire(nxp_pool *p, nx_error *code, nx_refusal *refusal, char *msg,
+                      size_t msg_size);
 
 /* Gives an instance back: ends its execution record, resets it (destroying it when the
  * reset fails) and makes it idle. */

@@ -41,6 +41,7 @@ struct nx_result {
     nx_error code;
     json_t *json; /* the whole result object */
     const char *message;
+    nx_refusal refusal;
     char id[NXP_ID_LEN + 1];
     uint8_t *bytecode;
     size_t bytecode_len;
@@ -121,17 +122,20 @@ static void set_errorf(nx_result *r, nx_error code, const char *fmt, ...)
 }
 
 /* A result that is only an error (nothing ran). */
-static nx_result *error_result(nx_runtime *rt, nx_error code, const char *message)
+static nx_result *error_result(nx_runtime *rt, nx_error code, nx_refusal refusal,
+                               const char *message)
 {
     nx_result *r = result_new();
     if (!r) return NULL;
     set_error(r, code, message, NULL);
+    r->refusal = refusal;
     nxm_record_execution(rt->metrics, NX_ERROR, code, 0, 0);
     return r;
 }
 
 nx_status nx_result_status(const nx_result *r) { return r->status; }
 nx_error nx_result_error(const nx_result *r) { return r->code; }
+nx_refusal nx_result_refusal(const nx_result *r) { return r->refusal; }
 const char *nx_result_message(const nx_result *r) { return r->message ? r->message : ""; }
 const char *nx_result_suspension_id(const nx_result *r)
 {
@@ -310,11 +314,13 @@ static nx_result *finish_early(nx_runtime *rt, nx_result *r, uint64_t t0, uint64
 }
 
 /* An execution refused before it ran, as a complete result (finish_early). */
-static nx_result *early_error(nx_runtime *rt, nx_error code, const char *message, uint64_t t0)
+static nx_result *early_error(nx_runtime *rt, nx_error code, nx_refusal refusal,
+                              const char *message, uint64_t t0)
 {
     nx_result *r = result_new();
     if (!r) return NULL;
     set_error(r, code, message, NULL);
+    r->refusal = refusal;
     return finish_early(rt, r, t0, 0);
 }
 
@@ -466,10 +472,12 @@ static uint8_t *get_container(nx_runtime *rt, const char *code, size_t len, uint
     nxm_record_cache(rt->metrics, *hit);
     if (*hit) return container;
     nx_error code_err;
+    nx_refusal refusal;
     char msg[256];
-    nxp_slot *s = nxp_acquire(rt->pool, &code_err, msg, sizeof msg);
+    nxp_slot *s = nxp_acquire(rt->pool, &code_err, &refusal, msg, sizeof msg);
     if (!s) {
         set_error(r, code_err, msg, NULL);
+        r->refusal = refusal;
         return NULL;
     }
     s->timeout_ms = timeout_ms;
@@ -597,14 +605,15 @@ static const char shutting_down[] = "the runtime is shutting down";
 static nx_result *refuse_if_shut(nx_runtime *rt)
 {
     if (!atomic_load(&rt->shut)) return NULL;
-    return error_result(rt, NX_ERR_RESOURCE_LIMIT, shutting_down);
+    return error_result(rt, NX_ERR_RESOURCE_LIMIT, NX_REFUSAL_SHUTTING_DOWN, shutting_down);
 }
 
 nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *context_json,
                       uint32_t timeout_ms)
 {
     uint64_t t0 = nxw_now_ns();
-    if (atomic_load(&rt->shut)) return early_error(rt, NX_ERR_RESOURCE_LIMIT, shutting_down, t0);
+    if (atomic_load(&rt->shut))
+        return early_error(rt, NX_ERR_RESOURCE_LIMIT, NX_REFUSAL_SHUTTING_DOWN, shutting_down, t0);
     nx_result *r = result_new();
     json_t *context;
     nxj_object *state;
@@ -632,13 +641,14 @@ nx_result *nx_execute(nx_runtime *rt, const char *code, size_t len, const char *
     nx_result_free(r);
     if (!s) {
         nx_error code_err;
+        nx_refusal refusal;
         char msg[256];
-        s = nxp_acquire(rt->pool, &code_err, msg, sizeof msg);
+        s = nxp_acquire(rt->pool, &code_err, &refusal, msg, sizeof msg);
         if (!s) {
             json_decref(context);
             nxj_object_free(state);
             free(container);
-            return early_error(rt, code_err, msg, t0);
+            return early_error(rt, code_err, refusal, msg, t0);
         }
     }
     s->timeout_ms = timeout_ms;
@@ -679,7 +689,8 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
                                const char *context_json, uint32_t timeout_ms)
 {
     uint64_t t0 = nxw_now_ns();
-    if (atomic_load(&rt->shut)) return early_error(rt, NX_ERR_RESOURCE_LIMIT, shutting_down, t0);
+    if (atomic_load(&rt->shut))
+        return early_error(rt, NX_ERR_RESOURCE_LIMIT, NX_REFUSAL_SHUTTING_DOWN, shutting_down, t0);
     char why[256];
     size_t blob_len;
     const uint8_t *blob =
@@ -687,7 +698,7 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
     if (!blob) {
         char msg[300];
         snprintf(msg, sizeof msg, "invalid bytecode: %s", bytecode ? why : "none given");
-        return early_error(rt, NX_ERR_INVALID_HANDLER, msg, t0);
+        return early_error(rt, NX_ERR_INVALID_HANDLER, NX_REFUSAL_NONE, msg, t0);
     }
     nx_result *r = result_new();
     json_t *context;
@@ -695,12 +706,13 @@ nx_result *nx_execute_compiled(nx_runtime *rt, const uint8_t *bytecode, size_t l
     if (!parse_context(context_json, &context, &state, r)) return finish_early(rt, r, t0, 0);
     nx_result_free(r);
     nx_error code_err;
+    nx_refusal refusal;
     char msg[256];
-    nxp_slot *s = nxp_acquire(rt->pool, &code_err, msg, sizeof msg);
+    nxp_slot *s = nxp_acquire(rt->pool, &code_err, &refusal, msg, sizeof msg);
     if (!s) {
         json_decref(context);
         nxj_object_free(state);
-        return early_error(rt, code_err, msg, t0);
+        return early_error(rt, code_err, refusal, msg, t0);
     }
     s->timeout_ms = effective_timeout(rt, timeout_ms);
     s->cache_hit = true;
@@ -721,7 +733,7 @@ nx_result *nx_resume(nx_runtime *rt, const char *suspension_id, bool success,
             char msg[300];
             snprintf(msg, sizeof msg, "invalid resume value: %s (line %d, column %d)", e.text,
                      e.line, e.column);
-            return error_result(rt, NX_ERR_INVALID_HANDLER, msg);
+            return error_result(rt, NX_ERR_INVALID_HANDLER, NX_REFUSAL_NONE, msg);
         }
     }
     nxp_slot *s = nxp_unpark(rt->pool, suspension_id);
@@ -730,7 +742,7 @@ nx_result *nx_resume(nx_runtime *rt, const char *suspension_id, bool success,
         char msg[200];
         snprintf(msg, sizeof msg, "unknown or expired suspension '%.40s'",
                  suspension_id ? suspension_id : "");
-        return error_result(rt, NX_ERR_RESOURCE_LIMIT, msg);
+        return error_result(rt, NX_ERR_RESOURCE_LIMIT, NX_REFUSAL_UNKNOWN_SUSPENSION, msg);
     }
     int64_t word = nxh_ext_reply(&s->exec, success, value, error_message);
     json_decref(value);

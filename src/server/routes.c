@@ -71,32 +71,24 @@ static void reply_text(nxsrv_reply *out, unsigned status, char *text, const char
     out->content_type = content_type;
 }
 
-static bool starts_with(const char *text, const char *prefix)
-{
-    return strncmp(text, prefix, strlen(prefix)) == 0;
-}
-
 /* The HTTP status of a runtime result. What the handler did (success, suspended, or an
  * error of the handler: timeout, memory, permission, exception, syntax, quota, invalid
- * handler or bytecode) is 200 for execute and resume. Capacity is 503, a fault of Nexus
- * 500, an unknown or expired suspension 404, a source /v1/compile cannot compile 422.
- * The RESOURCE_LIMIT cases are told apart by the runtime's message (runtime.c, pool.c),
- * which the end-to-end tests pin. */
+ * handler or bytecode) is 200 for execute and resume. Capacity is 503 (the pool stayed
+ * exhausted, or the runtime is shutting down), a fault of Nexus 500, an unknown or
+ * expired suspension 404, a source /v1/compile cannot compile 422. */
 static unsigned result_http_status(const nx_result *r, route_kind kind, unsigned *retry_after)
 {
     if (nx_result_status(r) != NX_ERROR) return 200;
-    const char *message = nx_result_message(r);
+    switch (nx_result_refusal(r)) {
+    case NX_REFUSAL_POOL_EXHAUSTED:
+        *retry_after = NXSRV_RETRY_AFTER_S;
+        return 503;
+    case NX_REFUSAL_SHUTTING_DOWN: return 503;
+    case NX_REFUSAL_UNKNOWN_SUSPENSION: return 404;
+    case NX_REFUSAL_NONE: break;
+    }
     switch (nx_result_error(r)) {
     case NX_ERR_INTERNAL: return 500;
-    case NX_ERR_RESOURCE_LIMIT:
-        if (starts_with(message, "instance pool exhausted")) {
-            *retry_after = NXSRV_RETRY_AFTER_S;
-            return 503;
-        }
-        if (starts_with(message, "the runtime is shutting down")) return 503;
-        if (kind == ROUTE_RESUME && starts_with(message, "unknown or expired suspension"))
-            return 404;
-        return 200;
     case NX_ERR_COMPILATION:
     case NX_ERR_INVALID_HANDLER: return kind == ROUTE_COMPILE ? 422 : 200;
     default: return 200;

@@ -384,7 +384,9 @@ static void test_suspend_resume(void **state)
     j = rt_json(nx_resume(rt, id, true, NULL, NULL));
     rt_expect_error(j, "RESOURCE_LIMIT", "unknown or expired suspension");
     json_decref(j);
-    j = rt_json(nx_resume(rt, "nonsense", true, NULL, NULL));
+    r = nx_resume(rt, "nonsense", true, NULL, NULL);
+    assert_int_equal(nx_result_refusal(r), NX_REFUSAL_UNKNOWN_SUSPENSION);
+    j = rt_json(r);
     rt_expect_error(j, "RESOURCE_LIMIT", "unknown or expired suspension");
     json_decref(j);
 
@@ -420,7 +422,9 @@ static void test_suspension_ttl_and_pool(void **state)
     nx_result_free(r);
 
     /* the only instance is held: the pool is exhausted */
-    json_t *j = rt_exec(p, "return 1", NULL, 0);
+    r = nx_execute(p, "return 1", 8, NULL, 0);
+    assert_int_equal(nx_result_refusal(r), NX_REFUSAL_POOL_EXHAUSTED);
+    json_t *j = rt_json(r);
     rt_expect_error(j, "RESOURCE_LIMIT", "instance pool exhausted");
     json_decref(j);
     char *stats = nx_stats_json(p);
@@ -587,6 +591,9 @@ static void test_shutdown(void **state)
     rt_expect_error(j, "TIMEOUT", "shutting down");
     json_decref(j);
     assert_true(ms >= 190 && ms < 2000);
+    nx_result *r = nx_execute(s, "return 1", 8, NULL, 0);
+    assert_int_equal(nx_result_refusal(r), NX_REFUSAL_SHUTTING_DOWN);
+    nx_result_free(r);
     j = rt_exec(s, "return 1", NULL, 0);
     rt_expect_error(j, "RESOURCE_LIMIT", "shutting down");
     json_decref(j);

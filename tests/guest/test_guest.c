@@ -737,6 +737,42 @@ static void test_array_fill(void **state)
     expect_ok("return 'fine'", "\"fine\"");
 }
 
+/* Objects built property by property share shapes, and the shapes they leave are kept
+ * for the next object (patch 11): each object still behaves on its own (deleting,
+ * freezing, redefining or adding to one changes no other), and the kept shapes retain
+ * neither prototypes that would otherwise be garbage nor long property names (a 32 MiB
+ * heap would not hold what 32 of either keep alive here). */
+static void test_object_shapes(void **state)
+{
+    (void)state;
+    expect_ok("const mk = i => ({ id: i, name: 'n' + i, score: i * 2 });"
+              " const xs = []; for (let i = 0; i < 100; i++) xs.push(mk(i));"
+              " delete xs[5].name; Object.freeze(xs[6]);"
+              " Object.defineProperty(xs[7], 'id', { enumerable: false }); xs[8].extra = 1;"
+              " xs[9].score = 'x'; const o = {}; o.id = 1; o.name = 2;"
+              " const n = Object.create(null); n.id = 3; n.name = 4;"
+              " const m = Object.create(null); m.id = 5; m.name = 6; m.score = 7;"
+              " return JSON.stringify([xs[4], xs[5], xs[6], Object.isFrozen(xs[10]),"
+              " Object.keys(xs[7]), xs[8], xs[9], o, Object.keys(mk(1)), n, m,"
+              " Object.getPrototypeOf(n), Object.isFrozen(xs[6])])",
+              "\"[{\\\"id\\\":4,\\\"name\\\":\\\"n4\\\",\\\"score\\\":8},"
+              "{\\\"id\\\":5,\\\"score\\\":10},{\\\"id\\\":6,\\\"name\\\":\\\"n6\\\",\\\"score\\\":12},"
+              "false,[\\\"name\\\",\\\"score\\\"],"
+              "{\\\"id\\\":8,\\\"name\\\":\\\"n8\\\",\\\"score\\\":16,\\\"extra\\\":1},"
+              "{\\\"id\\\":9,\\\"name\\\":\\\"n9\\\",\\\"score\\\":\\\"x\\\"},"
+              "{\\\"id\\\":1,\\\"name\\\":2},[\\\"id\\\",\\\"name\\\",\\\"score\\\"],"
+              "{\\\"id\\\":3,\\\"name\\\":4},{\\\"id\\\":5,\\\"name\\\":6,\\\"score\\\":7},null,true]\"");
+    /* class prototypes in cycles (class <-> prototype) holding 1 MB each: collected */
+    expect_ok("for (let i = 0; i < 100; i++) { const big = new Float64Array(131072);"
+              " class C { m() { return big } }"
+              " const a = new C(); a.x = 1; a.y = 2; const b = new C(); b.x = 1; b.y = 2 }"
+              " return 'ok'", "\"ok\"");
+    /* property names of 1 MB */
+    expect_ok("for (let i = 0; i < 100; i++) { const k = String(i).padEnd(1 << 20, 'k');"
+              " const a = {}; a[k] = 1; a.x = 2; const b = {}; b[k] = 1; b.x = 2 }"
+              " return 'ok'", "\"ok\"");
+}
+
 /* ---------------------------------------------------------------- sandboxing */
 
 static void test_codegen_blocked(void **state)
@@ -1072,6 +1108,7 @@ int main(void)
         cmocka_unit_test(test_decoding_records),
         cmocka_unit_test(test_context),
         cmocka_unit_test(test_array_fill),
+        cmocka_unit_test(test_object_shapes),
         cmocka_unit_test(test_codegen_blocked),
         cmocka_unit_test(test_no_leak_between_runs),
         cmocka_unit_test(test_syntax_error_location),

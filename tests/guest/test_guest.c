@@ -650,6 +650,129 @@ static void test_context(void **state)
     free(blob);
 }
 
+/* ---------------------------------------------------------------- builtins */
+
+/* Array.prototype.fill: fast arrays are filled in place (patch 10); every other case
+ * keeps the generic path. Results as the spec gives them: holes ('_') stay holes outside
+ * the range, relative and clamped start/end, each slot holding the same value, frozen or
+ * non-extensible arrays throwing, array-likes and typed arrays, an index setter on the
+ * prototype chain still called. */
+static void test_array_fill(void **state)
+{
+    (void)state;
+    /* show(a): "length: elements", '_' for a hole */
+    static const char show[] =
+        "const show = a => a.length + ': ' + Array.from({ length: a.length },"
+        " (_, i) => i in a ? String(a[i]) : '_').join(' ');\n";
+    static const struct {
+        const char *src, *want;
+    } cases[] = {
+        {"return show(new Array(5).fill(7))", "5: 7 7 7 7 7"},
+        {"return show(new Array(5).fill(7, 0, 2))", "5: 7 7 _ _ _"},
+        {"return show(new Array(5).fill(7, 2))", "5: _ _ 7 7 7"},
+        {"return show(new Array(5).fill(7, -2))", "5: _ _ _ 7 7"},
+        {"return show(new Array(5).fill(7, 1, -1))", "5: _ 7 7 7 _"},
+        {"return show(new Array(5).fill(7, -10, 10))", "5: 7 7 7 7 7"},
+        {"return show(new Array(5).fill(7, 3, 1))", "5: _ _ _ _ _"},
+        {"return show(new Array(5).fill(7, 1.9, '3'))", "5: _ 7 7 _ _"},
+        {"return show(new Array(3).fill())", "3: undefined undefined undefined"},
+        {"return show([1, 2, 3].fill(0, 1))", "3: 1 0 0"},
+        {"return show([1, 2, 3, , 5].fill(9, 2, 4))", "5: 1 2 9 9 5"},
+        {"return show([1, 2, , 4].fill(9, 0, 1))", "4: 9 2 _ 4"},
+        {"const a = [1, 2]; a.length = 6; return show(a.fill(0, 1, 4))", "6: 1 0 0 0 _ _"},
+        {"return show([].fill(1))", "0: "},
+        /* one value in every slot, the old values released */
+        {"const o = { n: 0 }; const a = new Array(4).fill(o); a[3].n = 5;"
+         " return [a.every(x => x === o), a[0].n].join()", "true,5"},
+        {"const a = [{}, 's', [1]]; a.fill('t', 1); a.fill(a, 0, 1);"
+         " return [a[0] === a, a[1], a[2]].join()", "true,t,t"},
+        {"let s = 0; for (let i = 0; i < 50; i++) s += new Array(1000).fill({ i }).length;"
+         " return String(s)", "50000"},
+        {"const a = new Array(1e5).fill(1.5); return a.reduce((x, y) => x + y, 0) + ' ' +"
+         " a.length", "150000 100000"},
+        /* frozen, sealed, non-extensible */
+        {"try { Object.freeze([1, 2]).fill(0) } catch (e) { return e.name }", "TypeError"},
+        {"try { Object.freeze(new Array(2)).fill(0) } catch (e) { return e.name }", "TypeError"},
+        {"try { Object.preventExtensions(new Array(2)).fill(0) } catch (e) { return e.name }",
+         "TypeError"},
+        {"return show(Object.preventExtensions([1, 2]).fill(0))", "2: 0 0"},
+        {"return show(Object.seal([1, 2]).fill(0))", "2: 0 0"},
+        {"const a = new Array(3); Object.defineProperty(a, 'length', { writable: false });"
+         " return show(a.fill(1))", "3: 1 1 1"},
+        /* array-likes: getters and setters called as the spec says */
+        {"const log = []; const o = { get length() { log.push('len'); return 3 },"
+         " set 1(v) { log.push('set ' + v) } }; Array.prototype.fill.call(o, 4);"
+         " return log.join() + ' ' + [o[0], o[1], o[2]].join()", "len,set 4 4,,4"},
+        {"const o = Array.prototype.fill.call({ length: 2, 5: 'x' }, 'y');"
+         " return Object.keys(o).map(k => k + '=' + o[k]).join()", "0=y,1=y,5=x,length=2"},
+        {"return typeof Array.prototype.fill.call(1, 0)", "object"},
+        {"const log = []; Object.defineProperty(Array.prototype, 2, { configurable: true,"
+         " set(v) { log.push(v) } }); const a = new Array(4).fill(8);"
+         " delete Array.prototype[2]; return show(a) + ' ' + log.join()", "4: 8 8 _ 8 8"},
+        {"class A extends Array {} const a = new A(2).fill('m');"
+         " return show(a) + ' ' + (a instanceof A)", "2: m m true"},
+        /* start/end conversions that change the array first */
+        {"const a = new Array(6); a.fill(2, { valueOf() { a.length = 1; return 0 } });"
+         " return show(a)", "6: 2 2 2 2 2 2"},
+        {"const a = [1, 2, 3]; a.fill(0, 0, { valueOf() { a.push(4); return 2 } });"
+         " return show(a)", "4: 0 0 3 4"},
+        /* typed arrays have their own fill */
+        {"return Array.from(new Uint8Array(4).fill(300, 1)).join()", "0,44,44,44"},
+        {"return Array.from(Array.prototype.fill.call(new Int8Array(3), 5)).join()", "5,5,5"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char src[1024];
+        snprintf(src, sizeof(src), "%s%s", show, cases[i].src);
+        char want[256];
+        snprintf(want, sizeof(want), "\"%s\"", cases[i].want);
+        expect_ok(src, want);
+    }
+    /* filling past the memory limit: MEMORY_LIMIT, caught or not */
+    expect("return new Array(5e6).fill(0).length", NULL, NXG_ERR_MEMORY_LIMIT, NULL);
+    expect("try { new Array(5e6).fill({}) } catch (e) {} return 1", NULL, NXG_ERR_MEMORY_LIMIT,
+           NULL);
+    expect("const o = {}, h = []; for (;;) h.push(new Array(1e5).fill(o))", NULL,
+           NXG_ERR_MEMORY_LIMIT, NULL);
+    expect("return new Array(2 ** 31 - 1).fill(0).length", NULL, NXG_ERR_MEMORY_LIMIT, NULL);
+    expect_ok("return 'fine'", "\"fine\"");
+}
+
+/* Objects built property by property share shapes, and the shapes they leave are kept
+ * for the next object (patch 11): each object still behaves on its own (deleting,
+ * freezing, redefining or adding to one changes no other), and the kept shapes retain
+ * neither prototypes that would otherwise be garbage nor long property names (a 32 MiB
+ * heap would not hold what 32 of either keep alive here). */
+static void test_object_shapes(void **state)
+{
+    (void)state;
+    expect_ok("const mk = i => ({ id: i, name: 'n' + i, score: i * 2 });"
+              " const xs = []; for (let i = 0; i < 100; i++) xs.push(mk(i));"
+              " delete xs[5].name; Object.freeze(xs[6]);"
+              " Object.defineProperty(xs[7], 'id', { enumerable: false }); xs[8].extra = 1;"
+              " xs[9].score = 'x'; const o = {}; o.id = 1; o.name = 2;"
+              " const n = Object.create(null); n.id = 3; n.name = 4;"
+              " const m = Object.create(null); m.id = 5; m.name = 6; m.score = 7;"
+              " return JSON.stringify([xs[4], xs[5], xs[6], Object.isFrozen(xs[10]),"
+              " Object.keys(xs[7]), xs[8], xs[9], o, Object.keys(mk(1)), n, m,"
+              " Object.getPrototypeOf(n), Object.isFrozen(xs[6])])",
+              "\"[{\\\"id\\\":4,\\\"name\\\":\\\"n4\\\",\\\"score\\\":8},"
+              "{\\\"id\\\":5,\\\"score\\\":10},{\\\"id\\\":6,\\\"name\\\":\\\"n6\\\",\\\"score\\\":12},"
+              "false,[\\\"name\\\",\\\"score\\\"],"
+              "{\\\"id\\\":8,\\\"name\\\":\\\"n8\\\",\\\"score\\\":16,\\\"extra\\\":1},"
+              "{\\\"id\\\":9,\\\"name\\\":\\\"n9\\\",\\\"score\\\":\\\"x\\\"},"
+              "{\\\"id\\\":1,\\\"name\\\":2},[\\\"id\\\",\\\"name\\\",\\\"score\\\"],"
+              "{\\\"id\\\":3,\\\"name\\\":4},{\\\"id\\\":5,\\\"name\\\":6,\\\"score\\\":7},null,true]\"");
+    /* class prototypes in cycles (class <-> prototype) holding 1 MB each: collected */
+    expect_ok("for (let i = 0; i < 100; i++) { const big = new Float64Array(131072);"
+              " class C { m() { return big } }"
+              " const a = new C(); a.x = 1; a.y = 2; const b = new C(); b.x = 1; b.y = 2 }"
+              " return 'ok'", "\"ok\"");
+    /* property names of 1 MB */
+    expect_ok("for (let i = 0; i < 100; i++) { const k = String(i).padEnd(1 << 20, 'k');"
+              " const a = {}; a[k] = 1; a.x = 2; const b = {}; b[k] = 1; b.x = 2 }"
+              " return 'ok'", "\"ok\"");
+}
+
 /* ---------------------------------------------------------------- sandboxing */
 
 static void test_codegen_blocked(void **state)
@@ -984,6 +1107,8 @@ int main(void)
         cmocka_unit_test(test_encoding_host_to_guest),
         cmocka_unit_test(test_decoding_records),
         cmocka_unit_test(test_context),
+        cmocka_unit_test(test_array_fill),
+        cmocka_unit_test(test_object_shapes),
         cmocka_unit_test(test_codegen_blocked),
         cmocka_unit_test(test_no_leak_between_runs),
         cmocka_unit_test(test_syntax_error_location),

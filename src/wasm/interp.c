@@ -225,6 +225,17 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
         pc += 4;                                                                       \
         NEXT();                                                                        \
     }
+/* A binary operation and its immediate form NAME_K [d a v] (see code.h). */
+#define BINK(NAME, IN, OUT, EXPR)                                                      \
+    BIN(NAME, IN, OUT, EXPR)                                                           \
+    HANDLER(NAME##_K) {                                                                \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[3].u64;                                                            \
+        __typeof__(fp->IN) a = A.IN, b = k_.IN;                                        \
+        D.OUT = (EXPR);                                                                \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }
 #define UN(NAME, IN, OUT, EXPR)                                                        \
     HANDLER(NAME) {                                                                    \
         __typeof__(fp->IN) a = A.IN;                                                   \
@@ -244,6 +255,15 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
     }                                                                                  \
     HANDLER(NAME##_ADDR) {                                                             \
         uint64_t ea = (uint64_t)(uint32_t)(A.u32 + B.u32) + pc[4].u32;                 \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v;                                                                           \
+        memcpy(&v, mbase + ea, sizeof(T));                                             \
+        D.FIELD = CONV v;                                                              \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_ADDRK) {                                                            \
+        uint64_t ea = (uint64_t)(uint32_t)(A.u32 + pc[3].u32) + pc[4].u32;             \
         if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
         T v;                                                                           \
         memcpy(&v, mbase + ea, sizeof(T));                                             \
@@ -283,6 +303,26 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
         MARK_DIRTY(ea, sizeof(T));                                                     \
         pc += 5;                                                                       \
         NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_K) {                                                                \
+        uint64_t ea = (uint64_t)fp[pc[1].u32].u32 + pc[3].u32;                         \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[2].u64;                                                            \
+        T v = (T)k_.FIELD;                                                             \
+        memcpy(mbase + ea, &v, sizeof(T));                                             \
+        MARK_DIRTY(ea, sizeof(T));                                                     \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_ADDRK) {                                                            \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[pc[1].u32].u32 + pc[2].u32) + pc[4].u32; \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v = (T)fp[pc[3].u32].FIELD;                                                  \
+        memcpy(mbase + ea, &v, sizeof(T));                                             \
+        MARK_DIRTY(ea, sizeof(T));                                                     \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
     }
 #define BR_CMP(NAME, FIELD, OP)                                                        \
     HANDLER(NAME) {                                                                    \
@@ -294,6 +334,27 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
     }                                                                                  \
     HANDLER(NAME##_BACK) {                                                             \
         if (fp[pc[1].u32].FIELD OP fp[pc[2].u32].FIELD) {                              \
+            uint32_t cost = pc[4].u32;                                                 \
+            pc = &pc[3] + pc[3].i32;                                                   \
+            CHARGE(cost);                                                              \
+        } else {                                                                       \
+            pc += 5;                                                                   \
+        }                                                                              \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_K) {                                                                \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[2].u64;                                                            \
+        if (fp[pc[1].u32].FIELD OP k_.FIELD)                                           \
+            pc = &pc[3] + pc[3].i32;                                                   \
+        else                                                                           \
+            pc += 4;                                                                   \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_K_BACK) {                                                           \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[2].u64;                                                            \
+        if (fp[pc[1].u32].FIELD OP k_.FIELD) {                                         \
             uint32_t cost = pc[4].u32;                                                 \
             pc = &pc[3] + pc[3].i32;                                                   \
             CHARGE(cost);                                                              \
@@ -342,10 +403,18 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp, nxw_trap r
 #define LABEL_ADDR(name, ...) &&L_##name##_ADDR,
 #define LABEL_FMEM(name, ...) &&L_##name##_M, &&L_##name##_MA,
 #define LABEL_BACK(name) &&L_##name##_BACK,
+#define LABEL_K(name, ...) &&L_##name##_K,
+#define LABEL_KBACK(name) &&L_##name##_K_BACK,
+#define LABEL_ADDRK(name, ...) &&L_##name##_ADDRK,
         WC_CONTROL_OPS(LABEL_CONTROL) WC_BACK_OPS(LABEL_BACK) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
         WC_STORE_OPS(LABEL_ADDR) WC_FMEM_OPS(LABEL_FMEM)
         WC_NUMERIC_OPS(LABEL_OP)
         WV_EACH_OP(LABEL_OP) WV_EACH_ADDR_OP(LABEL_ADDR)
+        WC_KBIN_OPS(LABEL_K) WC_KBR_OPS(LABEL_K) WC_KBR_OPS(LABEL_KBACK) WC_STORE_OPS(LABEL_K)
+        WC_LOAD_OPS(LABEL_ADDRK) WC_STORE_OPS(LABEL_ADDRK)
+#undef LABEL_K
+#undef LABEL_KBACK
+#undef LABEL_ADDRK
 #undef LABEL_FMEM
 #undef LABEL_BACK
 #undef LABEL_ADDR
@@ -746,27 +815,27 @@ do_call:
 
     /* i32 */
     UN(I32_EQZ, u32, i32, a == 0)
-    BIN(I32_EQ, u32, i32, a == b)
-    BIN(I32_NE, u32, i32, a != b)
-    BIN(I32_LT_S, i32, i32, a < b)
-    BIN(I32_LT_U, u32, i32, a < b)
-    BIN(I32_GT_S, i32, i32, a > b)
-    BIN(I32_GT_U, u32, i32, a > b)
-    BIN(I32_LE_S, i32, i32, a <= b)
-    BIN(I32_LE_U, u32, i32, a <= b)
-    BIN(I32_GE_S, i32, i32, a >= b)
-    BIN(I32_GE_U, u32, i32, a >= b)
+    BINK(I32_EQ, u32, i32, a == b)
+    BINK(I32_NE, u32, i32, a != b)
+    BINK(I32_LT_S, i32, i32, a < b)
+    BINK(I32_LT_U, u32, i32, a < b)
+    BINK(I32_GT_S, i32, i32, a > b)
+    BINK(I32_GT_U, u32, i32, a > b)
+    BINK(I32_LE_S, i32, i32, a <= b)
+    BINK(I32_LE_U, u32, i32, a <= b)
+    BINK(I32_GE_S, i32, i32, a >= b)
+    BINK(I32_GE_U, u32, i32, a >= b)
     UN(I64_EQZ, u64, i32, a == 0)
-    BIN(I64_EQ, u64, i32, a == b)
-    BIN(I64_NE, u64, i32, a != b)
-    BIN(I64_LT_S, i64, i32, a < b)
-    BIN(I64_LT_U, u64, i32, a < b)
-    BIN(I64_GT_S, i64, i32, a > b)
-    BIN(I64_GT_U, u64, i32, a > b)
-    BIN(I64_LE_S, i64, i32, a <= b)
-    BIN(I64_LE_U, u64, i32, a <= b)
-    BIN(I64_GE_S, i64, i32, a >= b)
-    BIN(I64_GE_U, u64, i32, a >= b)
+    BINK(I64_EQ, u64, i32, a == b)
+    BINK(I64_NE, u64, i32, a != b)
+    BINK(I64_LT_S, i64, i32, a < b)
+    BINK(I64_LT_U, u64, i32, a < b)
+    BINK(I64_GT_S, i64, i32, a > b)
+    BINK(I64_GT_U, u64, i32, a > b)
+    BINK(I64_LE_S, i64, i32, a <= b)
+    BINK(I64_LE_U, u64, i32, a <= b)
+    BINK(I64_GE_S, i64, i32, a >= b)
+    BINK(I64_GE_U, u64, i32, a >= b)
     BIN(F32_EQ, f32, i32, a == b)
     BIN(F32_NE, f32, i32, a != b)
     BIN(F32_LT, f32, i32, a < b)
@@ -782,9 +851,9 @@ do_call:
     UN(I32_CLZ, u32, u32, a ? (uint32_t)__builtin_clz(a) : 32u)
     UN(I32_CTZ, u32, u32, a ? (uint32_t)__builtin_ctz(a) : 32u)
     UN(I32_POPCNT, u32, u32, (uint32_t)__builtin_popcount(a))
-    BIN(I32_ADD, u32, u32, a + b)
-    BIN(I32_SUB, u32, u32, a - b)
-    BIN(I32_MUL, u32, u32, a * b)
+    BINK(I32_ADD, u32, u32, a + b)
+    BINK(I32_SUB, u32, u32, a - b)
+    BINK(I32_MUL, u32, u32, a * b)
     HANDLER(I32_DIV_S) {
         int32_t a = A.i32, b = B.i32;
         if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
@@ -814,22 +883,22 @@ do_call:
         pc += 4;
         NEXT();
     }
-    BIN(I32_AND, u32, u32, a & b)
-    BIN(I32_OR, u32, u32, a | b)
-    BIN(I32_XOR, u32, u32, a ^ b)
-    BIN(I32_SHL, u32, u32, a << (b & 31))
-    BIN(I32_SHR_S, i32, i32, a >> (b & 31))
-    BIN(I32_SHR_U, u32, u32, a >> (b & 31))
-    BIN(I32_ROTL, u32, u32, rotl32(a, b))
-    BIN(I32_ROTR, u32, u32, rotr32(a, b))
+    BINK(I32_AND, u32, u32, a & b)
+    BINK(I32_OR, u32, u32, a | b)
+    BINK(I32_XOR, u32, u32, a ^ b)
+    BINK(I32_SHL, u32, u32, a << (b & 31))
+    BINK(I32_SHR_S, i32, i32, a >> (b & 31))
+    BINK(I32_SHR_U, u32, u32, a >> (b & 31))
+    BINK(I32_ROTL, u32, u32, rotl32(a, b))
+    BINK(I32_ROTR, u32, u32, rotr32(a, b))
 
     /* i64 */
     UN(I64_CLZ, u64, u64, a ? (uint64_t)__builtin_clzll(a) : 64u)
     UN(I64_CTZ, u64, u64, a ? (uint64_t)__builtin_ctzll(a) : 64u)
     UN(I64_POPCNT, u64, u64, (uint64_t)__builtin_popcountll(a))
-    BIN(I64_ADD, u64, u64, a + b)
-    BIN(I64_SUB, u64, u64, a - b)
-    BIN(I64_MUL, u64, u64, a * b)
+    BINK(I64_ADD, u64, u64, a + b)
+    BINK(I64_SUB, u64, u64, a - b)
+    BINK(I64_MUL, u64, u64, a * b)
     HANDLER(I64_DIV_S) {
         int64_t a = A.i64, b = B.i64;
         if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
@@ -859,14 +928,14 @@ do_call:
         pc += 4;
         NEXT();
     }
-    BIN(I64_AND, u64, u64, a & b)
-    BIN(I64_OR, u64, u64, a | b)
-    BIN(I64_XOR, u64, u64, a ^ b)
-    BIN(I64_SHL, u64, u64, a << (b & 63))
-    BIN(I64_SHR_S, i64, i64, a >> (b & 63))
-    BIN(I64_SHR_U, u64, u64, a >> (b & 63))
-    BIN(I64_ROTL, u64, u64, rotl64(a, b))
-    BIN(I64_ROTR, u64, u64, rotr64(a, b))
+    BINK(I64_AND, u64, u64, a & b)
+    BINK(I64_OR, u64, u64, a | b)
+    BINK(I64_XOR, u64, u64, a ^ b)
+    BINK(I64_SHL, u64, u64, a << (b & 63))
+    BINK(I64_SHR_S, i64, i64, a >> (b & 63))
+    BINK(I64_SHR_U, u64, u64, a >> (b & 63))
+    BINK(I64_ROTL, u64, u64, rotl64(a, b))
+    BINK(I64_ROTR, u64, u64, rotr64(a, b))
 
     /* f32 / f64 */
     UN(F32_ABS, u32, u32, a & 0x7FFFFFFFu)

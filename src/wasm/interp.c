@@ -160,10 +160,20 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
  * Fuel, deadline and interrupt share one mechanism: the loop keeps a budget of fuel
  * units in a register and subtracts each charge (loop back-edges, function entries, bulk
  * operations); when it goes negative, wi_budget_check accounts the chunk, checks for
- * an interrupt, the deadline and the fuel limit, and grants the next chunk. A chunk of
- * WI_CHUNK units runs in roughly 10-100 us, which bounds how late a stop is noticed.
+ * an interrupt, the deadline and the fuel limit, and grants the next chunk.
+ *
+ * A chunk is WI_CHUNK units, which usually run in roughly 10-100 us. Function entries
+ * charge every instruction outside the function's loops, so code making many calls to
+ * large functions (QuickJS's interpreter) consumes units much faster than it executes
+ * instructions, and reading the clock every WI_CHUNK units then costs a few percent.
+ * So while a deadline is set, a chunk that took less than WI_FAST_NS doubles the chunk
+ * size (up to WI_CHUNK_MAX) and one that took longer than WI_SLOW_NS returns it to
+ * WI_CHUNK: checks stay about as frequent in time. The fuel limit stays exact (a chunk
+ * never exceeds the fuel left).
  */
-enum { WI_CHUNK = 10000 };
+enum { WI_CHUNK = 10000, WI_CHUNK_MAX = 16 * WI_CHUNK };
+#define WI_FAST_NS 5000u
+#define WI_SLOW_NS 50000u
 
 uint64_t nxw_now_ns(void) {
     struct timespec ts;
@@ -171,15 +181,25 @@ uint64_t nxw_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE. */
+/* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE; adapts
+ * s->chunk_size to the time since the last check (see above). */
 static nxw_trap stop_requested(nxw_store *s) {
     if (atomic_load_explicit(&s->interrupt, memory_order_relaxed)) return NXW_TRAP_INTERRUPTED;
-    if (s->deadline_ns && nxw_now_ns() >= s->deadline_ns) return NXW_TRAP_TIMEOUT;
+    if (s->deadline_ns) {
+        uint64_t now = nxw_now_ns();
+        if (now >= s->deadline_ns) return NXW_TRAP_TIMEOUT;
+        if (s->checked_ns) {
+            uint64_t took = now - s->checked_ns;
+            if (took < WI_FAST_NS && s->chunk_size < WI_CHUNK_MAX) s->chunk_size *= 2;
+            else if (took > WI_SLOW_NS) s->chunk_size = WI_CHUNK;
+        }
+        s->checked_ns = now;
+    }
     return NXW_TRAP_NONE;
 }
 
 static void grant_chunk(nxw_store *s) {
-    int64_t chunk = WI_CHUNK;
+    int64_t chunk = s->chunk_size;
     if (s->fuel_limit) {
         uint64_t left = s->fuel_limit > s->fuel_base ? s->fuel_limit - s->fuel_base : 0;
         if (left < (uint64_t)chunk) chunk = (int64_t)left;
@@ -189,6 +209,8 @@ static void grant_chunk(nxw_store *s) {
 
 void wi_budget_start(nxw_store *s) {
     s->fuel_base = 0;
+    s->chunk_size = WI_CHUNK;
+    s->checked_ns = 0;
     grant_chunk(s);
     /* a pending stop is noticed by the very first charge */
     if (stop_requested(s)) s->chunk = s->budget = 0;

@@ -90,6 +90,8 @@ typedef struct wc_code {
     X(RETURN)             /* []  results already in fp[0..nresults) */                 \
     X(RETURN1)            /* [a]  fp[0] = a, return */                                 \
     X(CALL)               /* [k base]  call function index k */                        \
+    X(CALL_WASM)          /* [k frame base]  call function k defined by the module;  */\
+                          /* frame = the caller's frame_slots                        */\
     X(CALL_INDIRECT)      /* [k table a base]  type k, element index in a */           \
     X(COPY)               /* [d a] */                                                  \
     X(COPY2)              /* [d1 a1 d2 a2]  d1 = a1, then d2 = a2 */                   \

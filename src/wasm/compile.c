@@ -98,6 +98,8 @@ typedef struct cstate {
     uint32_t nconsts, cap_consts;
     uint32_t *fixups; /* code cells holding CONST_FLAG slot operands */
     uint32_t nfixups, cap_fixups;
+    uint32_t *frame_cells; /* CALL_WASM cells to receive the frame's slot count */
+    uint32_t nframe_cells, cap_frame_cells;
 
     /* peephole state */
     uint32_t last_start; /* start of the last value-producing instruction or NO_INSTR */
@@ -1174,7 +1176,18 @@ static bool op_call(cstate *c) {
     const wm_functype *t = func_type(c, fidx);
     uint32_t base;
     if (!call_args(c, t, &base)) return false;
-    if (live(c)) {
+    if (live(c) && fidx >= c->m->nimported_funcs) {
+        /* a function of the same instance: never a host function, same memory */
+        emit_op(c, WC_CALL_WASM);
+        emit_u32(c, fidx);
+        uint32_t at = emit_u32(c, 0); /* the frame size, known at the end */
+        emit_u32(c, base);
+        if (!c->failed) {
+            if (!grow((void **)&c->frame_cells, &c->cap_frame_cells, c->nframe_cells + 1, sizeof(uint32_t)))
+                return fail(c, NXW_ERR_NOMEM, "out of memory");
+            c->frame_cells[c->nframe_cells++] = at;
+        }
+    } else if (live(c)) {
         emit_op(c, WC_CALL);
         emit_u32(c, fidx);
         emit_u32(c, base);
@@ -1678,6 +1691,7 @@ static void cstate_free(cstate *c) {
     free(c->code);
     free(c->consts);
     free(c->fixups);
+    free(c->frame_cells);
 }
 
 static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *declared,
@@ -1750,6 +1764,7 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     code->nconsts = c->nconsts;
     code->frame_slots = code->const_base + c->nconsts;
     if (code->frame_slots < code->nresults) code->frame_slots = code->nresults;
+    for (uint32_t k = 0; k < c->nframe_cells; k++) c->code[c->frame_cells[k]].u32 = code->frame_slots;
     for (uint32_t k = 0; k < c->nfixups; k++) {
         wc_cell *cell = &c->code[c->fixups[k]];
         if (cell->u32 & CONST_FLAG) cell->u32 = code->const_base + (cell->u32 & ~CONST_FLAG);

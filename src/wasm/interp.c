@@ -230,6 +230,8 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
 
 /* ------------------------------------------------------------------ the loop */
 
+
+
 #define HANDLER(name) L_##name:
 #define NEXT() goto *pc->op
 #define D (fp[pc[1].u32])
@@ -592,9 +594,23 @@ do_call:
         pc = cell + cell->i32;
         NEXT();
     }
-    HANDLER(RETURN1) {
-        fp[0] = fp[pc[1].u32];
-        goto do_return;
+    HANDLER(RETURN1) { /* the function has one result slot */
+        wc_slot v = fp[pc[1].u32];
+        wi_frame *fr = fsp - 1;
+        if (!fr->ret_pc) {
+            fp[0] = v;
+            goto do_return;
+        }
+        fsp = fr;
+        fr->fp[fr->ret_pc[-1].u32] = v;
+        pc = fr->ret_pc;
+        fp = fr->fp;
+        func = fr->func;
+        if (func->inst != inst) {
+            inst = func->inst;
+            LOAD_MEMORY();
+        }
+        NEXT();
     }
     HANDLER(RETURN) {
     do_return: {
@@ -621,6 +637,27 @@ do_call:
         args = fp + pc[2].u32;
         pc += 3;
         goto do_call;
+    }
+    HANDLER(CALL_WASM) {
+        /* do_call and enter for a callee of this instance (no host function, no memory
+         * switch), with the caller's frame size from the instruction */
+        nxw_func *f = inst->funcs[pc[1].u32];
+        const wc_code *cc = f->code;
+        wc_slot *nfp = fp + pc[2].u32;
+        const wc_slot *a = fp + pc[3].u32;
+        if (__builtin_expect(fsp >= fend || nfp + cc->frame_slots > stack_end, 0))
+            TRAP(NXW_TRAP_STACK_EXHAUSTED);
+        *fsp++ = (wi_frame){.ret_pc = pc + 4, .fp = fp, .func = func};
+        uint32_t np = cc->nparams, nl = cc->nlocals, nk = cc->nconsts;
+        for (uint32_t i = 0; i < np; i++) nfp[i] = a[i];
+        for (uint32_t i = np; i < nl; i++) nfp[i].u64 = 0;
+        wc_slot *k = nfp + cc->const_base;
+        for (uint32_t i = 0; i < nk; i++) k[i] = cc->consts[i];
+        func = f;
+        fp = nfp;
+        pc = cc->cells;
+        CHARGE(cc->entry_cost);
+        NEXT();
     }
     HANDLER(CALL_INDIRECT) {
         nxw_table *t = inst->tables[pc[2].u32];

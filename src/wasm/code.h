@@ -31,8 +31,9 @@
  * `base`. The callee's frame starts just above the caller's whole frame
  * (fp' = fp + frame_slots, so the caller's constants survive); the arguments are copied
  * to fp'[0..nparams), and on return the callee's results fp'[0..nresults) are copied back
- * to fp[base..). The `base` operand is always the last cell of a call instruction, so
- * a return finds it at ret_pc[-1].
+ * to fp[dst..), where dst is the last cell of the call instruction (a return finds it at
+ * ret_pc[-1]): `base` itself, except that CALL_WASM has its own `dst` cell, which a
+ * following local.set may retarget to the local (one result only).
  */
 #ifndef NXW_CODE_H
 #define NXW_CODE_H
@@ -90,8 +91,8 @@ typedef struct wc_code {
     X(RETURN)             /* []  results already in fp[0..nresults) */                 \
     X(RETURN1)            /* [a]  fp[0] = a, return */                                 \
     X(CALL)               /* [k base]  call function index k */                        \
-    X(CALL_WASM)          /* [k frame base]  call function k defined by the module;  */\
-                          /* frame = the caller's frame_slots                        */\
+    X(CALL_WASM)          /* [k frame base dst]  call function k defined by the      */\
+                          /* module; frame = the caller's frame_slots                */\
     X(CALL_INDIRECT)      /* [k table a base]  type k, element index in a */           \
     X(COPY)               /* [d a] */                                                  \
     X(COPY2)              /* [d1 a1 d2 a2]  d1 = a1, then d2 = a2 */                   \

@@ -1178,15 +1178,24 @@ static bool op_call(cstate *c) {
     if (!call_args(c, t, &base)) return false;
     if (live(c) && fidx >= c->m->nimported_funcs) {
         /* a function of the same instance: never a host function, same memory */
-        emit_op(c, WC_CALL_WASM);
+        uint32_t start = emit_op(c, WC_CALL_WASM);
         emit_u32(c, fidx);
         uint32_t at = emit_u32(c, 0); /* the frame size, known at the end */
         emit_u32(c, base);
+        uint32_t dcell = emit_slot(c, base);
         if (!c->failed) {
             if (!grow((void **)&c->frame_cells, &c->cap_frame_cells, c->nframe_cells + 1, sizeof(uint32_t)))
                 return fail(c, NXW_ERR_NOMEM, "out of memory");
             c->frame_cells[c->nframe_cells++] = at;
         }
+        push_results(c, t);
+        if (t->nresults == 1 && t->types[t->nparams] != NXW_V128) {
+            /* one result, written by the return at dst: a local.set may retarget it */
+            c->last_start = start;
+            c->last_dst = dcell;
+            c->last_op = WC_CALL_WASM;
+        }
+        return true;
     } else if (live(c)) {
         emit_op(c, WC_CALL);
         emit_u32(c, fidx);

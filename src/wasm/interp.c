@@ -647,7 +647,7 @@ do_call:
         const wc_slot *a = fp + pc[3].u32;
         if (__builtin_expect(fsp >= fend || nfp + cc->frame_slots > stack_end, 0))
             TRAP(NXW_TRAP_STACK_EXHAUSTED);
-        *fsp++ = (wi_frame){.ret_pc = pc + 4, .fp = fp, .func = func};
+        *fsp++ = (wi_frame){.ret_pc = pc + 5, .fp = fp, .func = func};
         uint32_t np = cc->nparams, nl = cc->nlocals, nk = cc->nconsts;
         for (uint32_t i = 0; i < np; i++) nfp[i] = a[i];
         for (uint32_t i = np; i < nl; i++) nfp[i].u64 = 0;

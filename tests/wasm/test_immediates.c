@@ -12,8 +12,8 @@
  * operation from two parameters, over the inputs X32/X64. Then: loops closed by an
  * immediate compare-and-branch (results, fuel charged, fuel limit reached), stores of
  * immediates (every width, traps leave memory unchanged), address wrapping in the fused
- * x + constant forms (bounds checked after the 32-bit sum), and a function with more
- * constants than the pool.
+ * x + constant forms (bounds checked after the 32-bit sum), a function with more
+ * constants than the pool, and call results stored straight into locals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -306,6 +306,15 @@ static void test_more_constants_than_the_pool(void **state) {
     assert_int_equal(call1(e, "load32", &a, 1).of.i32, 22);
 }
 
+static void test_call_results_into_locals(void **state) {
+    env *e = *state;
+    nxw_value x = vi32(10);
+    assert_int_equal(call1(e, "call_into_local", &x, 1).of.i32, 13 + 11);
+    assert_int_equal(call1(e, "call_over_old_value", &x, 1).of.i32, 10 - 11);
+    x = vi32(20);
+    assert_int_equal(call1(e, "fib", &x, 1).of.i32, 6765);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         TEST(test_i32_ops_with_immediates),
@@ -314,6 +323,7 @@ int main(void) {
         TEST(test_stores_of_immediates),
         TEST(test_address_plus_immediate_wraps),
         TEST(test_more_constants_than_the_pool),
+        TEST(test_call_results_into_locals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,6 +106,8 @@ typedef struct cstate {
     uint32_t last_dst;   /* cell of its destination operand */
     uint32_t last_op;
     uint32_t copy_at;    /* start of a COPY emitted last (mergeable into COPY2) or NO_INSTR */
+    uint32_t kadd_load;  /* an I32_ADD_K emitted last: start of the I32_LOAD right before it
+                          * (or NO_INSTR), for I32_ADD_K_MEM */
     /* fuel costs: instructions read so far, open loops, instructions outside loops */
     uint32_t ninstr, nloops, entry_cost;
     bool failed;
@@ -464,6 +466,7 @@ static void emit_producer(cstate *c, wc_op op, uint8_t type, const uint32_t *src
 static void emit_producer_k(cstate *c, wc_op op, uint8_t type, uint32_t a, uint64_t v) {
     uint32_t d = push(c, type);
     if (!live(c)) return;
+    c->kadd_load = c->last_start != NO_INSTR && c->last_op == WC_I32_LOAD ? c->last_start : NO_INSTR;
     uint32_t start = emit_op(c, op);
     uint32_t dcell = emit_slot(c, d);
     emit_slot(c, a);
@@ -1297,7 +1300,26 @@ static bool op_memory(cstate *c, uint8_t opcode) {
     } else {
         cval v, a;
         if (!pop_raw(c, t, &v)) return false;
+        /* i32.store (a) (i32.add (i32.load (a)) K), same address slot and offset: the
+         * load's result feeds only the add, the add's only the store (stack values are
+         * used once), and nothing between them writes a */
+        uint32_t add_at = opcode == 0x36 && live(c) && is_fresh(c, v, WC_I32_ADD_K) ? c->last_start : NO_INSTR;
         if (!pop(c, NXW_I32, &a)) return false;
+        if (add_at != NO_INSTR && c->last_start == add_at && c->kadd_load != NO_INSTR &&
+            c->kadd_load + 4 == add_at && !c->failed) {
+            const wc_cell *ld = &c->code[c->kadd_load], *ad = &c->code[add_at];
+            if (ld[1].u32 == v.canon && ad[2].u32 == v.canon && ld[2].u32 == a.slot &&
+                ld[3].u32 == offset) {
+                uint64_t k = ad[3].u64;
+                c->last_start = c->kadd_load;
+                drop_last(c); /* the load and the add */
+                emit_op(c, WC_I32_ADD_K_MEM);
+                emit_slot(c, a.slot);
+                emit_u64(c, k);
+                emit_u32(c, offset);
+                return true;
+            }
+        }
         bool fuse = live(c) && is_fresh(c, a, WC_I32_ADD);
         bool fusek = live(c) && is_fresh(c, a, WC_I32_ADD_K);
         /* a fused store reads its value from a slot: a constant needs a pool slot (a CONST

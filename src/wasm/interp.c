@@ -819,6 +819,17 @@ do_call:
         pc += 5;
         NEXT();
     }
+    HANDLER(I32_ADD_K_MEM) {
+        uint64_t ea = (uint64_t)fp[pc[1].u32].u32 + pc[3].u32;
+        if (ea + 4 > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        uint32_t x;
+        memcpy(&x, mbase + ea, 4);
+        x += pc[2].u32;
+        memcpy(mbase + ea, &x, 4);
+        MARK_DIRTY(ea, 4);
+        pc += 4;
+        NEXT();
+    }
     HANDLER(DATA_DROP) {
         inst->data_len[pc[1].u32] = 0;
         pc += 2;

@@ -13,7 +13,8 @@
  * immediate compare-and-branch (results, fuel charged, fuel limit reached), stores of
  * immediates (every width, traps leave memory unchanged), address wrapping in the fused
  * x + constant forms (bounds checked after the 32-bit sum), a function with more
- * constants than the pool, and call results stored straight into locals.
+ * constants than the pool, call results stored straight into locals, and fused i32
+ * read-modify-write of one address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -315,6 +316,38 @@ static void test_call_results_into_locals(void **state) {
     assert_int_equal(call1(e, "fib", &x, 1).of.i32, 6765);
 }
 
+/* Reads the i32 at address `at`. */
+static int32_t word(const env *e, int32_t at) {
+    nxw_value a = vi32(at);
+    return call1(e, "load32", &a, 1).of.i32;
+}
+
+static void test_read_modify_write(void **state) {
+    env *e = *state;
+    nxw_value setup[2] = {vi32(312), vi32(10)};
+    call0(e, "store_addk", setup, 2); /* 10 at 308 */
+    nxw_value a = vi32(300);
+    call0(e, "rmw", &a, 1); /* [304] = 0 - 3 */
+    assert_int_equal(word(e, 304), -3);
+    a = vi32(304);
+    call0(e, "rmw", &a, 1); /* [308] = 10 - 3 */
+    assert_int_equal(word(e, 308), 7);
+    a = vi32(300);
+    call0(e, "rmw_other_offset", &a, 1); /* [308] = [304] + 1 */
+    assert_int_equal(word(e, 308), -2);
+    nxw_value ab[2] = {vi32(304), vi32(500)};
+    call0(e, "rmw_other_address", ab, 2); /* [500] = [304] + 1 */
+    assert_int_equal(word(e, 500), -2);
+    assert_int_equal(word(e, 304), -3);
+    /* the last word: in bounds; one byte further: a trap that writes nothing */
+    a = vi32(65536 - 8);
+    call0(e, "rmw", &a, 1);
+    assert_int_equal(word(e, 65536 - 4), -3);
+    a = vi32(65536 - 7);
+    expect_trap(e, "rmw", &a, 1, 0, NXW_TRAP_MEMORY_OOB);
+    assert_int_equal(word(e, 65536 - 4), -3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         TEST(test_i32_ops_with_immediates),
@@ -324,6 +357,7 @@ int main(void) {
         TEST(test_address_plus_immediate_wraps),
         TEST(test_more_constants_than_the_pool),
         TEST(test_call_results_into_locals),
+        TEST(test_read_modify_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

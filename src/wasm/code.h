@@ -8,7 +8,7 @@
  *
  *     fp[0 .. nlocals)                 parameters, then declared locals
  *     fp[nlocals .. +max_height)       the operand stack, one slot per stack position
- *     fp[const_base .. +nconsts)       constants, copied from wc_code.consts at entry
+ *     fp[const_base .. +nconsts)       the constant pool, copied from wc_code.consts at entry
  *
  * A v128 value takes two consecutive slots (its low 8 bytes first) wherever it lives:
  * parameter, local, stack position or result; an operand naming a v128 names its first
@@ -19,16 +19,21 @@
  *
  * Because the height of the WebAssembly operand stack is known statically at every
  * instruction, each value has a fixed slot and no stack pointer exists at run time.
- * `local.get` and constants cost nothing: consumers read the local's or constant's slot
- * directly. Branch targets are precomputed relative offsets; block ends are never
- * searched and LEB128 is never decoded while running.
+ * `local.get` costs nothing: consumers read the local's slot directly. Constants cost
+ * nothing either where the consumer has an immediate form (integer binary ops, fused
+ * compare-and-branch, stores, x + constant addresses: the constant is an inline cell);
+ * other consumers read it from the pool (at most 16 slots per function, so entering a
+ * function stays cheap) or, once the pool is full, from a slot written by a CONST
+ * instruction just before. Branch targets are precomputed relative offsets; block ends
+ * are never searched and LEB128 is never decoded while running.
  *
  * Calls: the arguments are in consecutive slots of the caller's frame starting at
  * `base`. The callee's frame starts just above the caller's whole frame
  * (fp' = fp + frame_slots, so the caller's constants survive); the arguments are copied
  * to fp'[0..nparams), and on return the callee's results fp'[0..nresults) are copied back
- * to fp[base..). The `base` operand is always the last cell of a call instruction, so
- * a return finds it at ret_pc[-1].
+ * to fp[dst..), where dst is the last cell of the call instruction (a return finds it at
+ * ret_pc[-1]): `base` itself, except that CALL_WASM has its own `dst` cell, which a
+ * following local.set may retarget to the local (one result only).
  */
 #ifndef NXW_CODE_H
 #define NXW_CODE_H
@@ -86,6 +91,8 @@ typedef struct wc_code {
     X(RETURN)             /* []  results already in fp[0..nresults) */                 \
     X(RETURN1)            /* [a]  fp[0] = a, return */                                 \
     X(CALL)               /* [k base]  call function index k */                        \
+    X(CALL_WASM)          /* [k frame base dst]  call function k defined by the      */\
+                          /* module; frame = the caller's frame_slots                */\
     X(CALL_INDIRECT)      /* [k table a base]  type k, element index in a */           \
     X(COPY)               /* [d a] */                                                  \
     X(COPY2)              /* [d1 a1 d2 a2]  d1 = a1, then d2 = a2 */                   \
@@ -109,6 +116,7 @@ typedef struct wc_code {
     X(MEMORY_FILL)        /* [a b c]  dst, value, n */                                 \
     X(MEMORY_INIT)        /* [k a b c]  data segment k: dst, src, n */                 \
     X(DATA_DROP)          /* [k] */                                                    \
+    X(I32_ADD_K_MEM)      /* [a v off]  i32 at a + off += v (load, add, store fused) */\
     X(BR_IF_I32_EQ)       /* [a b t]  fused compare and branch */                      \
     X(BR_IF_I32_NE)                                                                    \
     X(BR_IF_I32_LT_S)                                                                  \
@@ -162,6 +170,28 @@ typedef struct wc_code {
  * NAME_M [d a p off] computes d = a OP load(p + off), NAME_MA [d a x y off] loads from
  * the i32 sum x + y plus off (the fused F64_LOAD_ADDR form). */
 #define WC_FMEM_OPS(X) X(F64_ADD, +) X(F64_SUB, -) X(F64_MUL, *) X(F64_DIV, /)
+
+/* Immediate-operand forms (a constant operand is an inline 64-bit cell v instead of a
+ * slot; an i32 constant is in its low 32 bits, as in a slot):
+ *   - NAME_K [d a v] for the integer binary operations below: d = a OP v;
+ *   - NAME_K [a v t] for the fused compare-and-branch ops (WC_BACK_OPS without the
+ *     first four), with NAME_K_BACK [a v t cost];
+ *   - NAME_K [a v off] for every store: stores the immediate v;
+ *   - NAME_ADDRK for every load [d a v off] and store [a v b off]: the address is the i32
+ *     sum a + v (the translation of `i32.add` with a constant feeding the access). */
+#define WC_KBIN_OPS(X)                                                                 \
+    X(I32_EQ) X(I32_NE) X(I32_LT_S) X(I32_LT_U) X(I32_GT_S) X(I32_GT_U) X(I32_LE_S)    \
+    X(I32_LE_U) X(I32_GE_S) X(I32_GE_U) X(I32_ADD) X(I32_SUB) X(I32_MUL) X(I32_AND)    \
+    X(I32_OR) X(I32_XOR) X(I32_SHL) X(I32_SHR_S) X(I32_SHR_U) X(I32_ROTL) X(I32_ROTR)  \
+    X(I64_EQ) X(I64_NE) X(I64_LT_S) X(I64_LT_U) X(I64_GT_S) X(I64_GT_U) X(I64_LE_S)    \
+    X(I64_LE_U) X(I64_GE_S) X(I64_GE_U) X(I64_ADD) X(I64_SUB) X(I64_MUL) X(I64_AND)    \
+    X(I64_OR) X(I64_XOR) X(I64_SHL) X(I64_SHR_S) X(I64_SHR_U) X(I64_ROTL) X(I64_ROTR)
+#define WC_KBR_OPS(X)                                                                  \
+    X(BR_IF_I32_EQ) X(BR_IF_I32_NE) X(BR_IF_I32_LT_S) X(BR_IF_I32_LT_U)                \
+    X(BR_IF_I32_GT_S) X(BR_IF_I32_GT_U) X(BR_IF_I32_LE_S) X(BR_IF_I32_LE_U)            \
+    X(BR_IF_I32_GE_S) X(BR_IF_I32_GE_U) X(BR_IF_I64_EQ) X(BR_IF_I64_NE)                \
+    X(BR_IF_I64_LT_S) X(BR_IF_I64_LT_U) X(BR_IF_I64_GT_S) X(BR_IF_I64_GT_U)            \
+    X(BR_IF_I64_LE_S) X(BR_IF_I64_LE_U) X(BR_IF_I64_GE_S) X(BR_IF_I64_GE_U)
 
 /* Numeric operations: X(NAME, opcode, operand type, second operand type or NONE,
  * result type). Unary [d a], binary [d a b]. Opcodes >= 0x100 stand for 0xFC-prefixed
@@ -243,6 +273,9 @@ typedef enum wc_op {
 #define WC_ENUM_ADDR(name, ...) WC_##name##_ADDR,
 #define WC_ENUM_FMEM(name, ...) WC_##name##_M, WC_##name##_MA,
 #define WC_ENUM_BACK(name) WC_##name##_BACK,
+#define WC_ENUM_K(name, ...) WC_##name##_K,
+#define WC_ENUM_KBACK(name) WC_##name##_K_BACK,
+#define WC_ENUM_ADDRK(name, ...) WC_##name##_ADDRK,
     WC_CONTROL_OPS(WC_ENUM_CONTROL)
     WC_BACK_OPS(WC_ENUM_BACK)
     WC_MEMORY_OPS(WC_ENUM_OP)
@@ -252,6 +285,15 @@ typedef enum wc_op {
     WC_NUMERIC_OPS(WC_ENUM_OP)
     WV_EACH_OP(WC_ENUM_OP) /* SIMD (simd_ops.h) */
     WV_EACH_ADDR_OP(WC_ENUM_ADDR)
+    WC_KBIN_OPS(WC_ENUM_K)
+    WC_KBR_OPS(WC_ENUM_K)
+    WC_KBR_OPS(WC_ENUM_KBACK)
+    WC_STORE_OPS(WC_ENUM_K)
+    WC_LOAD_OPS(WC_ENUM_ADDRK)
+    WC_STORE_OPS(WC_ENUM_ADDRK)
+#undef WC_ENUM_K
+#undef WC_ENUM_KBACK
+#undef WC_ENUM_ADDRK
 #undef WC_ENUM_FMEM
 #undef WC_ENUM_BACK
 #undef WC_ENUM_CONTROL

@@ -7,14 +7,18 @@
  * unconditional branches). Alongside each operand-stack type the compiler keeps the
  * frame slot holding the value: its canonical slot (the locals' slots plus the slots of
  * the values below it; a v128 takes two, see code.h), a local's slot (after local.get,
- * until that local is written) or a constant slot.
+ * until that local is written), a pool slot, or none yet for a constant (KSLOT: its
+ * consumer takes it as an immediate or gives it a slot, see resolve).
  * Invariants:
  *   - at every label (block/loop/if entry, else, end) all values are in canonical slots;
  *   - a value referring to local x is materialized (copied to its canonical slot)
  *     before any write to x;
  *   - code emitted while the current block is unreachable is skipped.
- * Peepholes: an operation followed by local.set/tee writes the local directly, and an
- * integer compare followed by br_if/if becomes one fused compare-and-branch. SIMD
+ * Peepholes: an operation followed by local.set/tee writes the local directly, an
+ * integer compare followed by br_if/if becomes one fused compare-and-branch, an i32.add
+ * feeding a load/store's address fuses into the access, and a constant operand becomes
+ * an immediate where the op has an immediate form (a constant first operand of a
+ * commutative op or compare is swapped into second place). SIMD
  * instructions are validated and translated by simd_compile.inc (included below).
  */
 #include "compile.h"
@@ -28,15 +32,23 @@
 
 enum {
     CT_UNKNOWN = 0,   /* a value of the polymorphic stack */
-    CONST_FLAG = 0x80000000u, /* slot operand naming constant k (fixed up at the end) */
-    MAX_CONSTS = 512, /* further constants are emitted as CONST instructions */
+    CONST_FLAG = 0x80000000u, /* slot operand naming pool constant k (fixed up at the end) */
+    /* Constants a function reads from frame slots (the pool, copied at every entry): the
+     * first MAX_CONSTS distinct ones; further ones are written by CONST instructions. */
+    MAX_CONSTS = 16,
+    KSLOT = 0x7FFFFFFFu, /* cval.slot of a constant not yet given a slot (value in k) */
     NO_INSTR = 0xFFFFFFFFu,
 };
 
+/* A value of the operand stack. A constant stays a KSLOT value (its bits in k) until a
+ * consumer needs it: an operation with an immediate form takes k inline (code.h), any
+ * other reads it from a pool slot or from its canonical slot, written by a CONST
+ * emitted right before the consumer (resolve). */
 typedef struct cval {
     uint8_t type;
     uint32_t slot;
     uint32_t canon; /* the canonical slot of its stack position */
+    uint64_t k;     /* the constant's bits when slot == KSLOT */
 } cval;
 
 typedef enum ckind { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE } ckind;
@@ -86,12 +98,16 @@ typedef struct cstate {
     uint32_t nconsts, cap_consts;
     uint32_t *fixups; /* code cells holding CONST_FLAG slot operands */
     uint32_t nfixups, cap_fixups;
+    uint32_t *frame_cells; /* CALL_WASM cells to receive the frame's slot count */
+    uint32_t nframe_cells, cap_frame_cells;
 
     /* peephole state */
     uint32_t last_start; /* start of the last value-producing instruction or NO_INSTR */
     uint32_t last_dst;   /* cell of its destination operand */
     uint32_t last_op;
     uint32_t copy_at;    /* start of a COPY emitted last (mergeable into COPY2) or NO_INSTR */
+    uint32_t kadd_load;  /* an I32_ADD_K emitted last: start of the I32_LOAD right before it
+                          * (or NO_INSTR), for I32_ADD_K_MEM */
     /* fuel costs: instructions read so far, open loops, instructions outside loops */
     uint32_t ninstr, nloops, entry_cost;
     bool failed;
@@ -301,7 +317,7 @@ static void push_at(cstate *c, uint8_t type, uint32_t slot) {
         return;
     }
     uint32_t canon = top_slot(c);
-    c->vals[c->nvals++] = (cval){type, slot, canon};
+    c->vals[c->nvals++] = (cval){type, slot, canon, 0};
     if (is_local_slot(c, slot)) c->nlocal_refs++;
     uint32_t height = canon + slots_of(type) - c->local_slots;
     if (height > c->max_height) c->max_height = height;
@@ -327,12 +343,13 @@ static const char *type_name(uint8_t t) {
     }
 }
 
-/* Pops one value; `expect` 0 accepts any type. Fails with "type mismatch". */
-static bool pop(cstate *c, uint8_t expect, cval *out) {
+/* Pops one value; `expect` 0 accepts any type. Fails with "type mismatch". A constant
+ * is returned as is (slot KSLOT, see cval). */
+static bool pop_raw(cstate *c, uint8_t expect, cval *out) {
     cctrl *f = &c->ctrls[c->nctrls - 1];
     if (c->nvals == f->height) {
         if (f->unreachable) {
-            *out = (cval){CT_UNKNOWN, top_slot(c), top_slot(c)};
+            *out = (cval){CT_UNKNOWN, top_slot(c), top_slot(c), 0};
             return true;
         }
         return INVALID("type mismatch: expected %s but the stack is empty",
@@ -346,13 +363,50 @@ static bool pop(cstate *c, uint8_t expect, cval *out) {
     return true;
 }
 
+/* Emits slot[d] = the constant k (never a v128: v128.const has its own op). */
+static void emit_const(cstate *c, uint32_t d, uint64_t k) {
+    emit_op(c, WC_CONST);
+    emit_slot(c, d);
+    emit_u64(c, k);
+}
+
+/* Emits the move of value v into slot d. */
+static void emit_move_val(cstate *c, const cval *v, uint32_t d) {
+    if (v->slot == KSLOT) emit_const(c, d, v->k);
+    else emit_move(c, v->type, d, v->slot);
+}
+
+static uint32_t const_slot(cstate *c, uint64_t bits);
+
+/* Gives a KSLOT value a slot: a pool slot while the pool has room, else its canonical
+ * slot, written by a CONST emitted now. The canonical slot of a value being consumed
+ * is free: values below it have lower canonical slots, values popped before it (above
+ * it) have higher ones, and the consumer is emitted after this CONST. */
+static void resolve(cstate *c, cval *v) {
+    if (v->slot != KSLOT) return;
+    uint32_t slot = live(c) ? const_slot(c, v->k) : NO_INSTR;
+    if (slot != NO_INSTR) {
+        v->slot = slot;
+        return;
+    }
+    if (live(c)) emit_const(c, v->canon, v->k);
+    v->slot = v->canon;
+}
+
+/* pop_raw, then resolve: the value is in a slot. */
+static bool pop(cstate *c, uint8_t expect, cval *out) {
+    if (!pop_raw(c, expect, out)) return false;
+    resolve(c, out);
+    return true;
+}
+
 /* Copies the value at stack position pos into its canonical slot. */
 static void materialize_at(cstate *c, uint32_t pos) {
     cval *v = &c->vals[pos];
     uint32_t want = v->canon;
     if (v->slot == want) return;
     if (live(c)) {
-        emit_move(c, v->type, want, v->slot);
+        emit_move_val(c, v, want);
     }
     if (is_local_slot(c, v->slot)) c->nlocal_refs--;
     v->slot = want;
@@ -390,17 +444,8 @@ static uint32_t const_slot(cstate *c, uint64_t bits) {
 }
 
 static void push_const(cstate *c, uint8_t type, uint64_t bits) {
-    uint32_t slot = live(c) ? const_slot(c, bits) : NO_INSTR;
-    if (slot != NO_INSTR) {
-        push_at(c, type, slot);
-        return;
-    }
-    uint32_t d = push(c, type);
-    if (live(c)) {
-        emit_op(c, WC_CONST);
-        emit_slot(c, d);
-        emit_u64(c, bits);
-    }
+    push_at(c, type, KSLOT);
+    if (!c->failed) c->vals[c->nvals - 1].k = bits;
 }
 
 /* Emits an operation producing one value of `type` at the top: [op d srcs...]. Records
@@ -411,6 +456,21 @@ static void emit_producer(cstate *c, wc_op op, uint8_t type, const uint32_t *src
     uint32_t start = emit_op(c, op);
     uint32_t dcell = emit_slot(c, d);
     for (unsigned i = 0; i < nsrcs; i++) emit_slot(c, srcs[i]);
+    c->last_start = start;
+    c->last_dst = dcell;
+    c->last_op = op;
+}
+
+/* Emits an immediate form [op d a v] producing one value of `type` at the top (see
+ * emit_producer). */
+static void emit_producer_k(cstate *c, wc_op op, uint8_t type, uint32_t a, uint64_t v) {
+    uint32_t d = push(c, type);
+    if (!live(c)) return;
+    c->kadd_load = c->last_start != NO_INSTR && c->last_op == WC_I32_LOAD ? c->last_start : NO_INSTR;
+    uint32_t start = emit_op(c, op);
+    uint32_t dcell = emit_slot(c, d);
+    emit_slot(c, a);
+    emit_u64(c, v);
     c->last_start = start;
     c->last_dst = dcell;
     c->last_op = op;
@@ -445,7 +505,7 @@ static void set_unreachable(cstate *c) {
     cctrl *f = &c->ctrls[c->nctrls - 1];
     while (c->nvals > f->height) {
         cval v;
-        pop(c, 0, &v);
+        pop_raw(c, 0, &v);
     }
     f->unreachable = true;
     forget_last(c);
@@ -488,9 +548,10 @@ static void emit_label_moves(cstate *c, const cctrl *f) {
         for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
     uint32_t dst = f->base_slot; /* the label's value i: after values 0..i-1 */
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t src = c->vals[c->nvals - n + i].slot;
-        if (src != dst) {
-            emit_move(c, types[i], dst, src);
+        const cval *v = &c->vals[c->nvals - n + i];
+        if (v->slot != dst) {
+            if (v->slot == KSLOT) emit_const(c, dst, v->k);
+            else emit_move(c, types[i], dst, v->slot);
         }
         dst += slots_of(types[i]);
     }
@@ -514,6 +575,7 @@ static bool label_needs_moves(const cstate *c, const cctrl *f) {
 static void emit_return_values(cstate *c, uint32_t n) {
     const uint8_t *types = ctrl_results(&c->ctrls[0]); /* the function's result types */
     if (n == 1 && types[0] != NXW_V128) {
+        resolve(c, &c->vals[c->nvals - 1]);
         emit_op(c, WC_RETURN1);
         emit_slot(c, c->vals[c->nvals - 1].slot);
         return;
@@ -522,9 +584,10 @@ static void emit_return_values(cstate *c, uint32_t n) {
         for (uint32_t i = c->nvals - n; i < c->nvals; i++) materialize_at(c, i);
     uint32_t dst = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t src = c->vals[c->nvals - n + i].slot;
-        if (src != dst) {
-            emit_move(c, types[i], dst, src);
+        const cval *v = &c->vals[c->nvals - n + i];
+        if (v->slot != dst) {
+            if (v->slot == KSLOT) emit_const(c, dst, v->k);
+            else emit_move(c, types[i], dst, v->slot);
         }
         dst += slots_of(types[i]);
     }
@@ -665,6 +728,55 @@ static const uint16_t addr_op[0x3F] = {
     WC_LOAD_OPS(ADDR_ENTRY) WC_STORE_OPS(ADDR_ENTRY)
 #undef ADDR_ENTRY
 };
+static const uint16_t addrk_op[0x3F] = {
+#define ADDRK_ENTRY(name, opc) [opc] = WC_##name##_ADDRK,
+    WC_LOAD_OPS(ADDRK_ENTRY) WC_STORE_OPS(ADDRK_ENTRY)
+#undef ADDRK_ENTRY
+};
+static const uint16_t store_k_op[0x3F] = {
+#define STOREK_ENTRY(name, opc) [opc] = WC_##name##_K,
+    WC_STORE_OPS(STOREK_ENTRY)
+#undef STOREK_ENTRY
+};
+/* The operations with an immediate form NAME_K, in the order of their K forms. */
+static const uint16_t kbin_plain[] = {
+#define KBIN_ENTRY(name) WC_##name,
+    WC_KBIN_OPS(KBIN_ENTRY)
+#undef KBIN_ENTRY
+};
+enum { NKBIN = sizeof kbin_plain / sizeof kbin_plain[0] };
+
+/* The immediate form of binary op `op`, or WC__COUNT. */
+static wc_op k_form(uint32_t op) {
+    for (uint32_t i = 0; i < NKBIN; i++)
+        if (kbin_plain[i] == op) return (wc_op)(WC_I32_EQ_K + i);
+    return WC__COUNT;
+}
+
+/* The plain op of an immediate form, or WC__COUNT. */
+static wc_op k_plain(uint32_t op) {
+    if (op >= WC_I32_EQ_K && op < WC_I32_EQ_K + NKBIN) return (wc_op)kbin_plain[op - WC_I32_EQ_K];
+    return WC__COUNT;
+}
+
+/* The op computing op(a, b) from the operands in the order (b, a), or WC__COUNT. */
+static wc_op swapped_op(uint32_t op) {
+    static const uint16_t pairs[][2] = {
+        {WC_I32_EQ, WC_I32_EQ}, {WC_I32_NE, WC_I32_NE}, {WC_I32_ADD, WC_I32_ADD},
+        {WC_I32_MUL, WC_I32_MUL}, {WC_I32_AND, WC_I32_AND}, {WC_I32_OR, WC_I32_OR},
+        {WC_I32_XOR, WC_I32_XOR}, {WC_I32_LT_S, WC_I32_GT_S}, {WC_I32_GT_S, WC_I32_LT_S},
+        {WC_I32_LT_U, WC_I32_GT_U}, {WC_I32_GT_U, WC_I32_LT_U}, {WC_I32_LE_S, WC_I32_GE_S},
+        {WC_I32_GE_S, WC_I32_LE_S}, {WC_I32_LE_U, WC_I32_GE_U}, {WC_I32_GE_U, WC_I32_LE_U},
+        {WC_I64_EQ, WC_I64_EQ}, {WC_I64_NE, WC_I64_NE}, {WC_I64_ADD, WC_I64_ADD},
+        {WC_I64_MUL, WC_I64_MUL}, {WC_I64_AND, WC_I64_AND}, {WC_I64_OR, WC_I64_OR},
+        {WC_I64_XOR, WC_I64_XOR}, {WC_I64_LT_S, WC_I64_GT_S}, {WC_I64_GT_S, WC_I64_LT_S},
+        {WC_I64_LT_U, WC_I64_GT_U}, {WC_I64_GT_U, WC_I64_LT_U}, {WC_I64_LE_S, WC_I64_GE_S},
+        {WC_I64_GE_S, WC_I64_LE_S}, {WC_I64_LE_U, WC_I64_GE_U}, {WC_I64_GE_U, WC_I64_LE_U},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (pairs[i][0] == op) return (wc_op)pairs[i][1];
+    return WC__COUNT;
+}
 #undef NONE
 #undef I32
 #undef I64
@@ -720,6 +832,8 @@ static bool fused_compare(uint32_t op, wc_op *branch_op, wc_op *inverse_op) {
 static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate, const cctrl *loop) {
     wc_op op = negate ? WC_BR_UNLESS : WC_BR_IF;
     uint32_t a = cond.slot, b = NO_INSTR;
+    bool imm = false; /* b is the immediate kv (a *_K compare) */
+    uint64_t kv = 0;
     if (produced_last(c, cond)) {
         wc_op br, inv;
         if (fused_compare(c->last_op, &br, &inv)) {
@@ -727,15 +841,28 @@ static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate, const cctrl 
             b = c->code[c->last_start + 3].u32;
             op = negate ? inv : br;
             drop_last(c); /* the compare; its constant fixups are re-added by emit_slot */
+        } else if (k_plain(c->last_op) != WC__COUNT && fused_compare(k_plain(c->last_op), &br, &inv)) {
+            a = c->code[c->last_start + 2].u32;
+            kv = c->code[c->last_start + 3].u64;
+            imm = true;
+            op = negate ? inv : br;
+            drop_last(c);
         } else if (c->last_op == WC_I32_EQZ) {
             a = c->code[c->last_start + 2].u32;
             op = negate ? WC_BR_IF : WC_BR_UNLESS;
             drop_last(c);
         }
     }
-    emit_op(c, loop ? back_op(op) : op);
-    emit_slot(c, a);
-    if (b != NO_INSTR) emit_slot(c, b);
+    if (imm) {
+        uint32_t i = op - WC_BR_IF_I32_EQ; /* WC_KBR_OPS lists the fused compares in order */
+        emit_op(c, (wc_op)((loop ? WC_BR_IF_I32_EQ_K_BACK : WC_BR_IF_I32_EQ_K) + i));
+        emit_slot(c, a);
+        emit_u64(c, kv);
+    } else {
+        emit_op(c, loop ? back_op(op) : op);
+        emit_slot(c, a);
+        if (b != NO_INSTR) emit_slot(c, b);
+    }
     uint32_t at = emit_target_placeholder(c);
     if (loop) emit_u32(c, loop_cost(c, loop));
     return at;
@@ -745,7 +872,7 @@ static uint32_t emit_cond_branch(cstate *c, cval cond, bool negate, const cctrl 
  * produced the value just now. */
 static bool set_local(cstate *c, uint32_t x, bool tee) {
     cval v;
-    if (!pop(c, c->local_types[x], &v)) return false;
+    if (!pop_raw(c, c->local_types[x], &v)) return false;
     if (!live(c)) {
         if (tee) push_at(c, v.type == CT_UNKNOWN ? c->local_types[x] : v.type, top_slot(c));
         return true;
@@ -756,7 +883,7 @@ static bool set_local(cstate *c, uint32_t x, bool tee) {
     } else {
         materialize_local_refs(c, slot);
         if (v.slot != slot) {
-            emit_move(c, c->local_types[x], slot, v.slot);
+            emit_move_val(c, &v, slot);
         }
     }
     c->last_start = NO_INSTR;
@@ -915,7 +1042,7 @@ static bool op_br_if(cstate *c, uint32_t depth) {
         /* retype the top values to the label's types */
         for (uint32_t i = 0; i < n; i++) {
             cval v;
-            pop(c, 0, &v);
+            pop_raw(c, 0, &v);
         }
         for (uint32_t i = 0; i < n; i++) push(c, types[i]);
         return true;
@@ -1052,7 +1179,27 @@ static bool op_call(cstate *c) {
     const wm_functype *t = func_type(c, fidx);
     uint32_t base;
     if (!call_args(c, t, &base)) return false;
-    if (live(c)) {
+    if (live(c) && fidx >= c->m->nimported_funcs) {
+        /* a function of the same instance: never a host function, same memory */
+        uint32_t start = emit_op(c, WC_CALL_WASM);
+        emit_u32(c, fidx);
+        uint32_t at = emit_u32(c, 0); /* the frame size, known at the end */
+        emit_u32(c, base);
+        uint32_t dcell = emit_slot(c, base);
+        if (!c->failed) {
+            if (!grow((void **)&c->frame_cells, &c->cap_frame_cells, c->nframe_cells + 1, sizeof(uint32_t)))
+                return fail(c, NXW_ERR_NOMEM, "out of memory");
+            c->frame_cells[c->nframe_cells++] = at;
+        }
+        push_results(c, t);
+        if (t->nresults == 1 && t->types[t->nparams] != NXW_V128) {
+            /* one result, written by the return at dst: a local.set may retarget it */
+            c->last_start = start;
+            c->last_dst = dcell;
+            c->last_op = WC_CALL_WASM;
+        }
+        return true;
+    } else if (live(c)) {
         emit_op(c, WC_CALL);
         emit_u32(c, fidx);
         emit_u32(c, base);
@@ -1125,19 +1272,22 @@ static bool op_memory(cstate *c, uint8_t opcode) {
         cval a;
         if (!pop(c, NXW_I32, &a)) return false;
         bool fuse = live(c) && is_fresh(c, a, WC_I32_ADD);
+        bool fusek = live(c) && is_fresh(c, a, WC_I32_ADD_K);
         uint32_t d = push(c, t);
-        if (fuse) {
+        if (fuse || fusek) {
             /* i32.add feeding the address: one fused load */
-            uint32_t x = c->code[c->last_start + 2].u32, y = c->code[c->last_start + 3].u32;
+            uint32_t x = c->code[c->last_start + 2].u32;
+            wc_cell y = c->code[c->last_start + 3];
             drop_last(c);
-            uint32_t start = emit_op(c, (wc_op)addr_op[opcode]);
+            uint32_t start = emit_op(c, (wc_op)(fusek ? addrk_op : addr_op)[opcode]);
             uint32_t dc = emit_slot(c, d);
             emit_slot(c, x);
-            emit_slot(c, y);
+            if (fusek) emit_cell(c, y);
+            else emit_slot(c, y.u32);
             emit_u32(c, offset);
             c->last_start = start;
             c->last_dst = dc;
-            c->last_op = addr_op[opcode];
+            c->last_op = (fusek ? addrk_op : addr_op)[opcode];
         } else if (live(c)) {
             uint32_t start = emit_op(c, op);
             uint32_t dc = emit_slot(c, d);
@@ -1149,16 +1299,51 @@ static bool op_memory(cstate *c, uint8_t opcode) {
         }
     } else {
         cval v, a;
-        if (!pop(c, t, &v)) return false;
+        if (!pop_raw(c, t, &v)) return false;
+        /* i32.store (a) (i32.add (i32.load (a)) K), same address slot and offset: the
+         * load's result feeds only the add, the add's only the store (stack values are
+         * used once), and nothing between them writes a */
+        uint32_t add_at = opcode == 0x36 && live(c) && is_fresh(c, v, WC_I32_ADD_K) ? c->last_start : NO_INSTR;
         if (!pop(c, NXW_I32, &a)) return false;
-        if (live(c) && is_fresh(c, a, WC_I32_ADD)) {
+        if (add_at != NO_INSTR && c->last_start == add_at && c->kadd_load != NO_INSTR &&
+            c->kadd_load + 4 == add_at && !c->failed) {
+            const wc_cell *ld = &c->code[c->kadd_load], *ad = &c->code[add_at];
+            if (ld[1].u32 == v.canon && ad[2].u32 == v.canon && ld[2].u32 == a.slot &&
+                ld[3].u32 == offset) {
+                uint64_t k = ad[3].u64;
+                c->last_start = c->kadd_load;
+                drop_last(c); /* the load and the add */
+                emit_op(c, WC_I32_ADD_K_MEM);
+                emit_slot(c, a.slot);
+                emit_u64(c, k);
+                emit_u32(c, offset);
+                return true;
+            }
+        }
+        bool fuse = live(c) && is_fresh(c, a, WC_I32_ADD);
+        bool fusek = live(c) && is_fresh(c, a, WC_I32_ADD_K);
+        /* a fused store reads its value from a slot: a constant needs a pool slot (a CONST
+         * emitted now could overwrite an operand of the add it replaces) */
+        uint32_t vslot = v.slot;
+        if ((fuse || fusek) && vslot == KSLOT) {
+            vslot = const_slot(c, v.k);
+            if (vslot == NO_INSTR) fuse = fusek = false;
+        }
+        if (fuse || fusek) {
             /* i32.add feeding the address (value from a local or constant): one store */
-            uint32_t x = c->code[c->last_start + 2].u32, y = c->code[c->last_start + 3].u32;
+            uint32_t x = c->code[c->last_start + 2].u32;
+            wc_cell y = c->code[c->last_start + 3];
             drop_last(c);
-            emit_op(c, (wc_op)addr_op[opcode]);
+            emit_op(c, (wc_op)(fusek ? addrk_op : addr_op)[opcode]);
             emit_slot(c, x);
-            emit_slot(c, y);
-            emit_slot(c, v.slot);
+            if (fusek) emit_cell(c, y);
+            else emit_slot(c, y.u32);
+            emit_slot(c, vslot);
+            emit_u32(c, offset);
+        } else if (live(c) && v.slot == KSLOT) {
+            emit_op(c, (wc_op)store_k_op[opcode]);
+            emit_slot(c, a.slot);
+            emit_u64(c, v.k);
             emit_u32(c, offset);
         } else if (live(c)) {
             emit_op(c, op);
@@ -1352,13 +1537,27 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
     if (opcode >= 0x45 && opcode <= 0xC4) {
         const numinfo *ni = &numeric_table[opcode];
         if (ni->in2) {
-            if (!pop(c, ni->in2, &b)) return false;
+            if (!pop_raw(c, ni->in2, &b)) return false;
             if (opcode >= 0xA0 && opcode <= 0xA3 && live(c) &&
                 (is_fresh(c, b, WC_F64_LOAD) || is_fresh(c, b, WC_F64_LOAD_ADDR)))
                 return emit_f64_memory_operand(c, opcode);
-            if (!pop(c, ni->in1, &a)) return false;
+            if (!pop_raw(c, ni->in1, &a)) return false;
+            wc_op op = (wc_op)(ni->op - 1);
+            if (a.slot == KSLOT && b.slot != KSLOT && swapped_op(op) != WC__COUNT) {
+                cval t = a; /* constant first: swap the operands */
+                a = b;
+                b = t;
+                op = swapped_op(op);
+            }
+            if (b.slot == KSLOT && k_form(op) != WC__COUNT) {
+                resolve(c, &a);
+                emit_producer_k(c, k_form(op), ni->out, a.slot, b.k);
+                return true;
+            }
+            resolve(c, &b);
+            resolve(c, &a);
             uint32_t srcs[2] = {a.slot, b.slot};
-            emit_producer(c, (wc_op)(ni->op - 1), ni->out, srcs, 2);
+            emit_producer(c, op, ni->out, srcs, 2);
         } else {
             if (!pop(c, ni->in1, &a)) return false;
             emit_producer(c, (wc_op)(ni->op - 1), ni->out, &a.slot, 1);
@@ -1383,7 +1582,7 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
     case 0x0F: return emit_return(c);
     case 0x10: return op_call(c);
     case 0x11: return op_call_indirect(c);
-    case 0x1A: return pop(c, 0, &a);
+    case 0x1A: return pop_raw(c, 0, &a);
     case 0x1B: return op_select(c, false);
     case 0x1C: return op_select(c, true);
     case 0x20: /* local.get */
@@ -1523,6 +1722,7 @@ static void cstate_free(cstate *c) {
     free(c->code);
     free(c->consts);
     free(c->fixups);
+    free(c->frame_cells);
 }
 
 static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *declared,
@@ -1595,6 +1795,7 @@ static nxw_status compile_function(const wm_module *m, uint32_t i, const bool *d
     code->nconsts = c->nconsts;
     code->frame_slots = code->const_base + c->nconsts;
     if (code->frame_slots < code->nresults) code->frame_slots = code->nresults;
+    for (uint32_t k = 0; k < c->nframe_cells; k++) c->code[c->frame_cells[k]].u32 = code->frame_slots;
     for (uint32_t k = 0; k < c->nfixups; k++) {
         wc_cell *cell = &c->code[c->fixups[k]];
         if (cell->u32 & CONST_FLAG) cell->u32 = code->const_base + (cell->u32 & ~CONST_FLAG);

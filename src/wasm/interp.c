@@ -160,10 +160,20 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
  * Fuel, deadline and interrupt share one mechanism: the loop keeps a budget of fuel
  * units in a register and subtracts each charge (loop back-edges, function entries, bulk
  * operations); when it goes negative, wi_budget_check accounts the chunk, checks for
- * an interrupt, the deadline and the fuel limit, and grants the next chunk. A chunk of
- * WI_CHUNK units runs in roughly 10-100 us, which bounds how late a stop is noticed.
+ * an interrupt, the deadline and the fuel limit, and grants the next chunk.
+ *
+ * A chunk is WI_CHUNK units, which usually run in roughly 10-100 us. Function entries
+ * charge every instruction outside the function's loops, so code making many calls to
+ * large functions (QuickJS's interpreter) consumes units much faster than it executes
+ * instructions, and reading the clock every WI_CHUNK units then costs a few percent.
+ * So while a deadline is set, a chunk that took less than WI_FAST_NS doubles the chunk
+ * size (up to WI_CHUNK_MAX) and one that took longer than WI_SLOW_NS returns it to
+ * WI_CHUNK: checks stay about as frequent in time. The fuel limit stays exact (a chunk
+ * never exceeds the fuel left).
  */
-enum { WI_CHUNK = 10000 };
+enum { WI_CHUNK = 10000, WI_CHUNK_MAX = 16 * WI_CHUNK };
+#define WI_FAST_NS 5000u
+#define WI_SLOW_NS 50000u
 
 uint64_t nxw_now_ns(void) {
     struct timespec ts;
@@ -171,15 +181,25 @@ uint64_t nxw_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE. */
+/* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE; adapts
+ * s->chunk_size to the time since the last check (see above). */
 static nxw_trap stop_requested(nxw_store *s) {
     if (atomic_load_explicit(&s->interrupt, memory_order_relaxed)) return NXW_TRAP_INTERRUPTED;
-    if (s->deadline_ns && nxw_now_ns() >= s->deadline_ns) return NXW_TRAP_TIMEOUT;
+    if (s->deadline_ns) {
+        uint64_t now = nxw_now_ns();
+        if (now >= s->deadline_ns) return NXW_TRAP_TIMEOUT;
+        if (s->checked_ns) {
+            uint64_t took = now - s->checked_ns;
+            if (took < WI_FAST_NS && s->chunk_size < WI_CHUNK_MAX) s->chunk_size *= 2;
+            else if (took > WI_SLOW_NS) s->chunk_size = WI_CHUNK;
+        }
+        s->checked_ns = now;
+    }
     return NXW_TRAP_NONE;
 }
 
 static void grant_chunk(nxw_store *s) {
-    int64_t chunk = WI_CHUNK;
+    int64_t chunk = s->chunk_size;
     if (s->fuel_limit) {
         uint64_t left = s->fuel_limit > s->fuel_base ? s->fuel_limit - s->fuel_base : 0;
         if (left < (uint64_t)chunk) chunk = (int64_t)left;
@@ -189,6 +209,8 @@ static void grant_chunk(nxw_store *s) {
 
 void wi_budget_start(nxw_store *s) {
     s->fuel_base = 0;
+    s->chunk_size = WI_CHUNK;
+    s->checked_ns = 0;
     grant_chunk(s);
     /* a pending stop is noticed by the very first charge */
     if (stop_requested(s)) s->chunk = s->budget = 0;
@@ -208,6 +230,8 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
 
 /* ------------------------------------------------------------------ the loop */
 
+
+
 #define HANDLER(name) L_##name:
 #define NEXT() goto *pc->op
 #define D (fp[pc[1].u32])
@@ -221,6 +245,17 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
 #define BIN(NAME, IN, OUT, EXPR)                                                       \
     HANDLER(NAME) {                                                                    \
         __typeof__(fp->IN) a = A.IN, b = B.IN;                                         \
+        D.OUT = (EXPR);                                                                \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }
+/* A binary operation and its immediate form NAME_K [d a v] (see code.h). */
+#define BINK(NAME, IN, OUT, EXPR)                                                      \
+    BIN(NAME, IN, OUT, EXPR)                                                           \
+    HANDLER(NAME##_K) {                                                                \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[3].u64;                                                            \
+        __typeof__(fp->IN) a = A.IN, b = k_.IN;                                        \
         D.OUT = (EXPR);                                                                \
         pc += 4;                                                                       \
         NEXT();                                                                        \
@@ -244,6 +279,15 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
     }                                                                                  \
     HANDLER(NAME##_ADDR) {                                                             \
         uint64_t ea = (uint64_t)(uint32_t)(A.u32 + B.u32) + pc[4].u32;                 \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v;                                                                           \
+        memcpy(&v, mbase + ea, sizeof(T));                                             \
+        D.FIELD = CONV v;                                                              \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_ADDRK) {                                                            \
+        uint64_t ea = (uint64_t)(uint32_t)(A.u32 + pc[3].u32) + pc[4].u32;             \
         if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
         T v;                                                                           \
         memcpy(&v, mbase + ea, sizeof(T));                                             \
@@ -283,6 +327,26 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
         MARK_DIRTY(ea, sizeof(T));                                                     \
         pc += 5;                                                                       \
         NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_K) {                                                                \
+        uint64_t ea = (uint64_t)fp[pc[1].u32].u32 + pc[3].u32;                         \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[2].u64;                                                            \
+        T v = (T)k_.FIELD;                                                             \
+        memcpy(mbase + ea, &v, sizeof(T));                                             \
+        MARK_DIRTY(ea, sizeof(T));                                                     \
+        pc += 4;                                                                       \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_ADDRK) {                                                            \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[pc[1].u32].u32 + pc[2].u32) + pc[4].u32; \
+        if (ea + sizeof(T) > msize) TRAP(NXW_TRAP_MEMORY_OOB);                         \
+        T v = (T)fp[pc[3].u32].FIELD;                                                  \
+        memcpy(mbase + ea, &v, sizeof(T));                                             \
+        MARK_DIRTY(ea, sizeof(T));                                                     \
+        pc += 5;                                                                       \
+        NEXT();                                                                        \
     }
 #define BR_CMP(NAME, FIELD, OP)                                                        \
     HANDLER(NAME) {                                                                    \
@@ -294,6 +358,27 @@ uint64_t nxw_store_fuel_used(const nxw_store *s) { return s->fuel_base + (uint64
     }                                                                                  \
     HANDLER(NAME##_BACK) {                                                             \
         if (fp[pc[1].u32].FIELD OP fp[pc[2].u32].FIELD) {                              \
+            uint32_t cost = pc[4].u32;                                                 \
+            pc = &pc[3] + pc[3].i32;                                                   \
+            CHARGE(cost);                                                              \
+        } else {                                                                       \
+            pc += 5;                                                                   \
+        }                                                                              \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_K) {                                                                \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[2].u64;                                                            \
+        if (fp[pc[1].u32].FIELD OP k_.FIELD)                                           \
+            pc = &pc[3] + pc[3].i32;                                                   \
+        else                                                                           \
+            pc += 4;                                                                   \
+        NEXT();                                                                        \
+    }                                                                                  \
+    HANDLER(NAME##_K_BACK) {                                                           \
+        wc_slot k_;                                                                    \
+        k_.u64 = pc[2].u64;                                                            \
+        if (fp[pc[1].u32].FIELD OP k_.FIELD) {                                         \
             uint32_t cost = pc[4].u32;                                                 \
             pc = &pc[3] + pc[3].i32;                                                   \
             CHARGE(cost);                                                              \
@@ -342,10 +427,18 @@ static nxw_trap run(nxw_store *s, nxw_func *entry, wc_slot *entry_fp, nxw_trap r
 #define LABEL_ADDR(name, ...) &&L_##name##_ADDR,
 #define LABEL_FMEM(name, ...) &&L_##name##_M, &&L_##name##_MA,
 #define LABEL_BACK(name) &&L_##name##_BACK,
+#define LABEL_K(name, ...) &&L_##name##_K,
+#define LABEL_KBACK(name) &&L_##name##_K_BACK,
+#define LABEL_ADDRK(name, ...) &&L_##name##_ADDRK,
         WC_CONTROL_OPS(LABEL_CONTROL) WC_BACK_OPS(LABEL_BACK) WC_MEMORY_OPS(LABEL_OP) WC_LOAD_OPS(LABEL_ADDR)
         WC_STORE_OPS(LABEL_ADDR) WC_FMEM_OPS(LABEL_FMEM)
         WC_NUMERIC_OPS(LABEL_OP)
         WV_EACH_OP(LABEL_OP) WV_EACH_ADDR_OP(LABEL_ADDR)
+        WC_KBIN_OPS(LABEL_K) WC_KBR_OPS(LABEL_K) WC_KBR_OPS(LABEL_KBACK) WC_STORE_OPS(LABEL_K)
+        WC_LOAD_OPS(LABEL_ADDRK) WC_STORE_OPS(LABEL_ADDRK)
+#undef LABEL_K
+#undef LABEL_KBACK
+#undef LABEL_ADDRK
 #undef LABEL_FMEM
 #undef LABEL_BACK
 #undef LABEL_ADDR
@@ -501,9 +594,23 @@ do_call:
         pc = cell + cell->i32;
         NEXT();
     }
-    HANDLER(RETURN1) {
-        fp[0] = fp[pc[1].u32];
-        goto do_return;
+    HANDLER(RETURN1) { /* the function has one result slot */
+        wc_slot v = fp[pc[1].u32];
+        wi_frame *fr = fsp - 1;
+        if (!fr->ret_pc) {
+            fp[0] = v;
+            goto do_return;
+        }
+        fsp = fr;
+        fr->fp[fr->ret_pc[-1].u32] = v;
+        pc = fr->ret_pc;
+        fp = fr->fp;
+        func = fr->func;
+        if (func->inst != inst) {
+            inst = func->inst;
+            LOAD_MEMORY();
+        }
+        NEXT();
     }
     HANDLER(RETURN) {
     do_return: {
@@ -530,6 +637,27 @@ do_call:
         args = fp + pc[2].u32;
         pc += 3;
         goto do_call;
+    }
+    HANDLER(CALL_WASM) {
+        /* do_call and enter for a callee of this instance (no host function, no memory
+         * switch), with the caller's frame size from the instruction */
+        nxw_func *f = inst->funcs[pc[1].u32];
+        const wc_code *cc = f->code;
+        wc_slot *nfp = fp + pc[2].u32;
+        const wc_slot *a = fp + pc[3].u32;
+        if (__builtin_expect(fsp >= fend || nfp + cc->frame_slots > stack_end, 0))
+            TRAP(NXW_TRAP_STACK_EXHAUSTED);
+        *fsp++ = (wi_frame){.ret_pc = pc + 5, .fp = fp, .func = func};
+        uint32_t np = cc->nparams, nl = cc->nlocals, nk = cc->nconsts;
+        for (uint32_t i = 0; i < np; i++) nfp[i] = a[i];
+        for (uint32_t i = np; i < nl; i++) nfp[i].u64 = 0;
+        wc_slot *k = nfp + cc->const_base;
+        for (uint32_t i = 0; i < nk; i++) k[i] = cc->consts[i];
+        func = f;
+        fp = nfp;
+        pc = cc->cells;
+        CHARGE(cc->entry_cost);
+        NEXT();
     }
     HANDLER(CALL_INDIRECT) {
         nxw_table *t = inst->tables[pc[2].u32];
@@ -691,6 +819,17 @@ do_call:
         pc += 5;
         NEXT();
     }
+    HANDLER(I32_ADD_K_MEM) {
+        uint64_t ea = (uint64_t)fp[pc[1].u32].u32 + pc[3].u32;
+        if (ea + 4 > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        uint32_t x;
+        memcpy(&x, mbase + ea, 4);
+        x += pc[2].u32;
+        memcpy(mbase + ea, &x, 4);
+        MARK_DIRTY(ea, 4);
+        pc += 4;
+        NEXT();
+    }
     HANDLER(DATA_DROP) {
         inst->data_len[pc[1].u32] = 0;
         pc += 2;
@@ -746,27 +885,27 @@ do_call:
 
     /* i32 */
     UN(I32_EQZ, u32, i32, a == 0)
-    BIN(I32_EQ, u32, i32, a == b)
-    BIN(I32_NE, u32, i32, a != b)
-    BIN(I32_LT_S, i32, i32, a < b)
-    BIN(I32_LT_U, u32, i32, a < b)
-    BIN(I32_GT_S, i32, i32, a > b)
-    BIN(I32_GT_U, u32, i32, a > b)
-    BIN(I32_LE_S, i32, i32, a <= b)
-    BIN(I32_LE_U, u32, i32, a <= b)
-    BIN(I32_GE_S, i32, i32, a >= b)
-    BIN(I32_GE_U, u32, i32, a >= b)
+    BINK(I32_EQ, u32, i32, a == b)
+    BINK(I32_NE, u32, i32, a != b)
+    BINK(I32_LT_S, i32, i32, a < b)
+    BINK(I32_LT_U, u32, i32, a < b)
+    BINK(I32_GT_S, i32, i32, a > b)
+    BINK(I32_GT_U, u32, i32, a > b)
+    BINK(I32_LE_S, i32, i32, a <= b)
+    BINK(I32_LE_U, u32, i32, a <= b)
+    BINK(I32_GE_S, i32, i32, a >= b)
+    BINK(I32_GE_U, u32, i32, a >= b)
     UN(I64_EQZ, u64, i32, a == 0)
-    BIN(I64_EQ, u64, i32, a == b)
-    BIN(I64_NE, u64, i32, a != b)
-    BIN(I64_LT_S, i64, i32, a < b)
-    BIN(I64_LT_U, u64, i32, a < b)
-    BIN(I64_GT_S, i64, i32, a > b)
-    BIN(I64_GT_U, u64, i32, a > b)
-    BIN(I64_LE_S, i64, i32, a <= b)
-    BIN(I64_LE_U, u64, i32, a <= b)
-    BIN(I64_GE_S, i64, i32, a >= b)
-    BIN(I64_GE_U, u64, i32, a >= b)
+    BINK(I64_EQ, u64, i32, a == b)
+    BINK(I64_NE, u64, i32, a != b)
+    BINK(I64_LT_S, i64, i32, a < b)
+    BINK(I64_LT_U, u64, i32, a < b)
+    BINK(I64_GT_S, i64, i32, a > b)
+    BINK(I64_GT_U, u64, i32, a > b)
+    BINK(I64_LE_S, i64, i32, a <= b)
+    BINK(I64_LE_U, u64, i32, a <= b)
+    BINK(I64_GE_S, i64, i32, a >= b)
+    BINK(I64_GE_U, u64, i32, a >= b)
     BIN(F32_EQ, f32, i32, a == b)
     BIN(F32_NE, f32, i32, a != b)
     BIN(F32_LT, f32, i32, a < b)
@@ -782,9 +921,9 @@ do_call:
     UN(I32_CLZ, u32, u32, a ? (uint32_t)__builtin_clz(a) : 32u)
     UN(I32_CTZ, u32, u32, a ? (uint32_t)__builtin_ctz(a) : 32u)
     UN(I32_POPCNT, u32, u32, (uint32_t)__builtin_popcount(a))
-    BIN(I32_ADD, u32, u32, a + b)
-    BIN(I32_SUB, u32, u32, a - b)
-    BIN(I32_MUL, u32, u32, a * b)
+    BINK(I32_ADD, u32, u32, a + b)
+    BINK(I32_SUB, u32, u32, a - b)
+    BINK(I32_MUL, u32, u32, a * b)
     HANDLER(I32_DIV_S) {
         int32_t a = A.i32, b = B.i32;
         if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
@@ -814,22 +953,22 @@ do_call:
         pc += 4;
         NEXT();
     }
-    BIN(I32_AND, u32, u32, a & b)
-    BIN(I32_OR, u32, u32, a | b)
-    BIN(I32_XOR, u32, u32, a ^ b)
-    BIN(I32_SHL, u32, u32, a << (b & 31))
-    BIN(I32_SHR_S, i32, i32, a >> (b & 31))
-    BIN(I32_SHR_U, u32, u32, a >> (b & 31))
-    BIN(I32_ROTL, u32, u32, rotl32(a, b))
-    BIN(I32_ROTR, u32, u32, rotr32(a, b))
+    BINK(I32_AND, u32, u32, a & b)
+    BINK(I32_OR, u32, u32, a | b)
+    BINK(I32_XOR, u32, u32, a ^ b)
+    BINK(I32_SHL, u32, u32, a << (b & 31))
+    BINK(I32_SHR_S, i32, i32, a >> (b & 31))
+    BINK(I32_SHR_U, u32, u32, a >> (b & 31))
+    BINK(I32_ROTL, u32, u32, rotl32(a, b))
+    BINK(I32_ROTR, u32, u32, rotr32(a, b))
 
     /* i64 */
     UN(I64_CLZ, u64, u64, a ? (uint64_t)__builtin_clzll(a) : 64u)
     UN(I64_CTZ, u64, u64, a ? (uint64_t)__builtin_ctzll(a) : 64u)
     UN(I64_POPCNT, u64, u64, (uint64_t)__builtin_popcountll(a))
-    BIN(I64_ADD, u64, u64, a + b)
-    BIN(I64_SUB, u64, u64, a - b)
-    BIN(I64_MUL, u64, u64, a * b)
+    BINK(I64_ADD, u64, u64, a + b)
+    BINK(I64_SUB, u64, u64, a - b)
+    BINK(I64_MUL, u64, u64, a * b)
     HANDLER(I64_DIV_S) {
         int64_t a = A.i64, b = B.i64;
         if (b == 0) TRAP(NXW_TRAP_DIV_BY_ZERO);
@@ -859,14 +998,14 @@ do_call:
         pc += 4;
         NEXT();
     }
-    BIN(I64_AND, u64, u64, a & b)
-    BIN(I64_OR, u64, u64, a | b)
-    BIN(I64_XOR, u64, u64, a ^ b)
-    BIN(I64_SHL, u64, u64, a << (b & 63))
-    BIN(I64_SHR_S, i64, i64, a >> (b & 63))
-    BIN(I64_SHR_U, u64, u64, a >> (b & 63))
-    BIN(I64_ROTL, u64, u64, rotl64(a, b))
-    BIN(I64_ROTR, u64, u64, rotr64(a, b))
+    BINK(I64_AND, u64, u64, a & b)
+    BINK(I64_OR, u64, u64, a | b)
+    BINK(I64_XOR, u64, u64, a ^ b)
+    BINK(I64_SHL, u64, u64, a << (b & 63))
+    BINK(I64_SHR_S, i64, i64, a >> (b & 63))
+    BINK(I64_SHR_U, u64, u64, a >> (b & 63))
+    BINK(I64_ROTL, u64, u64, rotl64(a, b))
+    BINK(I64_ROTR, u64, u64, rotr64(a, b))
 
     /* f32 / f64 */
     UN(F32_ABS, u32, u32, a & 0x7FFFFFFFu)

@@ -158,6 +158,8 @@ struct nxw_store {
      * fuel_base is the fuel the run consumed before the current chunk of `chunk` units */
     int64_t budget;
     int64_t chunk;
+    int64_t chunk_size;    /* units granted per chunk (adapts to the deadline checks' pace) */
+    uint64_t checked_ns;   /* when the deadline was last checked (0 = not yet this run) */
     uint64_t fuel_base;
     uint64_t fuel_limit;   /* 0 = unlimited */
     uint64_t deadline_ns;  /* 0 = none */

@@ -830,6 +830,15 @@ do_call:
         pc += 4;
         NEXT();
     }
+    HANDLER(I32_LOAD_ADD_K) {
+        uint64_t ea = (uint64_t)A.u32 + pc[4].u32;
+        if (ea + 4 > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        uint32_t x;
+        memcpy(&x, mbase + ea, 4);
+        D.u32 = x + pc[3].u32;
+        pc += 5;
+        NEXT();
+    }
     HANDLER(DATA_DROP) {
         inst->data_len[pc[1].u32] = 0;
         pc += 2;

@@ -18,7 +18,8 @@
  * integer compare followed by br_if/if becomes one fused compare-and-branch, an i32.add
  * feeding a load/store's address fuses into the access, an i32.load followed by an add of
  * a constant becomes one I32_LOAD_ADD_K (and, stored back to the same address, one
- * I32_ADD_K_MEM), and a constant operand becomes
+ * I32_ADD_K_MEM), two consecutive i32.loads become one I32_LOAD2, and a constant
+ * operand becomes
  * an immediate where the op has an immediate form (a constant first operand of a
  * commutative op or compare is swapped into second place). SIMD
  * instructions are validated and translated by simd_compile.inc (included below).
@@ -108,6 +109,8 @@ typedef struct cstate {
     uint32_t last_dst;   /* cell of its destination operand */
     uint32_t last_op;
     uint32_t copy_at;    /* start of a COPY emitted last (mergeable into COPY2) or NO_INSTR */
+    uint32_t load_at;    /* start of a plain I32_LOAD (mergeable into I32_LOAD2) or NO_INSTR;
+                          * it is the last instruction only while it ends at ncode */
     /* fuel costs: instructions read so far, open loops, instructions outside loops */
     uint32_t ninstr, nloops, entry_cost;
     bool failed;
@@ -239,6 +242,7 @@ static uint32_t emit_op(cstate *c, wc_op op) {
 static void forget_last(cstate *c) {
     c->last_start = NO_INSTR;
     c->copy_at = NO_INSTR;
+    c->load_at = NO_INSTR;
 }
 
 static uint32_t emit_u32(cstate *c, uint32_t v) { return emit_cell(c, (wc_cell){.u32 = v}); }
@@ -1287,6 +1291,18 @@ static bool op_memory(cstate *c, uint8_t opcode) {
             c->last_start = start;
             c->last_dst = dc;
             c->last_op = (fusek ? addrk_op : addr_op)[opcode];
+        } else if (live(c) && op == WC_I32_LOAD && c->load_at != NO_INSTR &&
+                   c->load_at + 4 == c->ncode && c->code[c->load_at].op == c->H[WC_I32_LOAD] &&
+                   !c->failed) {
+            /* an i32.load right after another one (no label between): one I32_LOAD2 */
+            c->code[c->load_at].op = c->H[WC_I32_LOAD2];
+            uint32_t dc = emit_slot(c, d);
+            emit_slot(c, a.slot);
+            emit_u32(c, offset);
+            c->last_start = c->load_at;
+            c->last_dst = dc;
+            c->last_op = WC_I32_LOAD2;
+            c->load_at = NO_INSTR;
         } else if (live(c)) {
             uint32_t start = emit_op(c, op);
             uint32_t dc = emit_slot(c, d);
@@ -1295,6 +1311,7 @@ static bool op_memory(cstate *c, uint8_t opcode) {
             c->last_start = start;
             c->last_dst = dc;
             c->last_op = op;
+            if (op == WC_I32_LOAD) c->load_at = start;
         }
     } else {
         cval v, a;

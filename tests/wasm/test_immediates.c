@@ -14,7 +14,8 @@
  * immediates (every width, traps leave memory unchanged), address wrapping in the fused
  * x + constant forms (bounds checked after the 32-bit sum), a function with more
  * constants than the pool, call results stored straight into locals, fused i32
- * read-modify-write of one address, and i32.load followed by an add of a constant.
+ * read-modify-write of one address, i32.load followed by an add of a constant, and two
+ * consecutive i32.loads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -400,6 +401,43 @@ static void test_load_add_immediate(void **state) {
     assert_int_equal(word(e, 904), 60);
 }
 
+static void test_two_loads(void **state) {
+    env *e = *state;
+    set_word(e, 1004, 50);
+    set_word(e, 2000, 8);
+    nxw_value ab[2] = {vi32(1000), vi32(2000 - 8)};
+    assert_int_equal(call1(e, "load2", ab, 2).of.i32, 42);
+    ab[1] = vi32(65536 - 11); /* the second load is one byte past the end */
+    expect_trap(e, "load2", ab, 2, 1, NXW_TRAP_MEMORY_OOB);
+    ab[1] = vi32(-8); /* address + offset is not taken modulo 2^32 */
+    expect_trap(e, "load2", ab, 2, 1, NXW_TRAP_MEMORY_OOB);
+    ab[0] = vi32(65536 - 7); /* the first load is one byte past the end */
+    ab[1] = vi32(2000 - 8);
+    expect_trap(e, "load2", ab, 2, 1, NXW_TRAP_MEMORY_OOB);
+    ab[0] = vi32(65536 - 8); /* the last word, for both */
+    ab[1] = vi32(65536 - 12);
+    set_word(e, 65536 - 4, 58);
+    assert_int_equal(call1(e, "load2", ab, 2).of.i32, 0);
+    ab[1] = vi32(2000 - 8);
+    assert_int_equal(call1(e, "load2", ab, 2).of.i32, 50);
+    nxw_value z = vi32(0);
+    expect_trap(e, "load2_max_offset", &z, 1, 1, NXW_TRAP_MEMORY_OOB);
+    set_word(e, 1100, 1200);
+    set_word(e, 1204, 77);
+    nxw_value a = vi32(1100);
+    assert_int_equal(call1(e, "load2_chase", &a, 1).of.i32, 77);
+    set_word(e, 1100, 65536 - 7);
+    expect_trap(e, "load2_chase", &a, 1, 1, NXW_TRAP_MEMORY_OOB);
+    set_word(e, 1100, 1200);
+    set_word(e, 1200, 1300);
+    set_word(e, 1300, -9);
+    assert_int_equal(call1(e, "load3_chase", &a, 1).of.i32, -9);
+    assert_int_equal(call1(e, "load2_via_local", &a, 1).of.i32, 1300 + 1200);
+    assert_int_equal(call1(e, "load2_label", &a, 1).of.i32, 1300 + 1200);
+    set_word(e, 1100, 0x01020304);
+    assert_int_equal(call1(e, "load2_widths", &a, 1).of.i32, 0x01020304 - 3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         TEST(test_i32_ops_with_immediates),
@@ -411,6 +449,7 @@ int main(void) {
         TEST(test_call_results_into_locals),
         TEST(test_read_modify_write),
         TEST(test_load_add_immediate),
+        TEST(test_two_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,9 @@ typedef struct wc_code {
     X(MEMORY_INIT)        /* [k a b c]  data segment k: dst, src, n */                 \
     X(DATA_DROP)          /* [k] */                                                    \
     X(I32_ADD_K_MEM)      /* [a v off]  i32 at a + off += v (load, add, store fused) */\
+    X(I32_LOAD_ADD_K)     /* [d a v off]  d = (i32 at a + off) + v (load, add fused) */\
+    X(I32_LOAD2)          /* [d1 a1 off1 d2 a2 off2]  two consecutive i32 loads, run */\
+                          /* in order (a2 may be d1)                                 */\
     X(BR_IF_I32_EQ)       /* [a b t]  fused compare and branch */                      \
     X(BR_IF_I32_NE)                                                                    \
     X(BR_IF_I32_LT_S)                                                                  \

@@ -16,7 +16,10 @@
  *   - code emitted while the current block is unreachable is skipped.
  * Peepholes: an operation followed by local.set/tee writes the local directly, an
  * integer compare followed by br_if/if becomes one fused compare-and-branch, an i32.add
- * feeding a load/store's address fuses into the access, and a constant operand becomes
+ * feeding a load/store's address fuses into the access, an i32.load followed by an add of
+ * a constant becomes one I32_LOAD_ADD_K (and, stored back to the same address, one
+ * I32_ADD_K_MEM), two consecutive i32.loads become one I32_LOAD2, and a constant
+ * operand becomes
  * an immediate where the op has an immediate form (a constant first operand of a
  * commutative op or compare is swapped into second place). SIMD
  * instructions are validated and translated by simd_compile.inc (included below).
@@ -106,8 +109,8 @@ typedef struct cstate {
     uint32_t last_dst;   /* cell of its destination operand */
     uint32_t last_op;
     uint32_t copy_at;    /* start of a COPY emitted last (mergeable into COPY2) or NO_INSTR */
-    uint32_t kadd_load;  /* an I32_ADD_K emitted last: start of the I32_LOAD right before it
-                          * (or NO_INSTR), for I32_ADD_K_MEM */
+    uint32_t load_at;    /* start of a plain I32_LOAD (mergeable into I32_LOAD2) or NO_INSTR;
+                          * it is the last instruction only while it ends at ncode */
     /* fuel costs: instructions read so far, open loops, instructions outside loops */
     uint32_t ninstr, nloops, entry_cost;
     bool failed;
@@ -239,6 +242,7 @@ static uint32_t emit_op(cstate *c, wc_op op) {
 static void forget_last(cstate *c) {
     c->last_start = NO_INSTR;
     c->copy_at = NO_INSTR;
+    c->load_at = NO_INSTR;
 }
 
 static uint32_t emit_u32(cstate *c, uint32_t v) { return emit_cell(c, (wc_cell){.u32 = v}); }
@@ -466,7 +470,6 @@ static void emit_producer(cstate *c, wc_op op, uint8_t type, const uint32_t *src
 static void emit_producer_k(cstate *c, wc_op op, uint8_t type, uint32_t a, uint64_t v) {
     uint32_t d = push(c, type);
     if (!live(c)) return;
-    c->kadd_load = c->last_start != NO_INSTR && c->last_op == WC_I32_LOAD ? c->last_start : NO_INSTR;
     uint32_t start = emit_op(c, op);
     uint32_t dcell = emit_slot(c, d);
     emit_slot(c, a);
@@ -1288,6 +1291,18 @@ static bool op_memory(cstate *c, uint8_t opcode) {
             c->last_start = start;
             c->last_dst = dc;
             c->last_op = (fusek ? addrk_op : addr_op)[opcode];
+        } else if (live(c) && op == WC_I32_LOAD && c->load_at != NO_INSTR &&
+                   c->load_at + 4 == c->ncode && c->code[c->load_at].op == c->H[WC_I32_LOAD] &&
+                   !c->failed) {
+            /* an i32.load right after another one (no label between): one I32_LOAD2 */
+            c->code[c->load_at].op = c->H[WC_I32_LOAD2];
+            uint32_t dc = emit_slot(c, d);
+            emit_slot(c, a.slot);
+            emit_u32(c, offset);
+            c->last_start = c->load_at;
+            c->last_dst = dc;
+            c->last_op = WC_I32_LOAD2;
+            c->load_at = NO_INSTR;
         } else if (live(c)) {
             uint32_t start = emit_op(c, op);
             uint32_t dc = emit_slot(c, d);
@@ -1296,23 +1311,22 @@ static bool op_memory(cstate *c, uint8_t opcode) {
             c->last_start = start;
             c->last_dst = dc;
             c->last_op = op;
+            if (op == WC_I32_LOAD) c->load_at = start;
         }
     } else {
         cval v, a;
         if (!pop_raw(c, t, &v)) return false;
-        /* i32.store (a) (i32.add (i32.load (a)) K), same address slot and offset: the
-         * load's result feeds only the add, the add's only the store (stack values are
-         * used once), and nothing between them writes a */
-        uint32_t add_at = opcode == 0x36 && live(c) && is_fresh(c, v, WC_I32_ADD_K) ? c->last_start : NO_INSTR;
+        /* i32.store (a) (i32.add (i32.load (a)) K), same address slot and offset, i.e. a
+         * store of the fresh result of I32_LOAD_ADD_K [d a K off]: the loaded value feeds
+         * only the add, the sum only the store (stack values are used once), and nothing
+         * between them writes a */
+        uint32_t add_at = opcode == 0x36 && live(c) && is_fresh(c, v, WC_I32_LOAD_ADD_K) ? c->last_start : NO_INSTR;
         if (!pop(c, NXW_I32, &a)) return false;
-        if (add_at != NO_INSTR && c->last_start == add_at && c->kadd_load != NO_INSTR &&
-            c->kadd_load + 4 == add_at && !c->failed) {
-            const wc_cell *ld = &c->code[c->kadd_load], *ad = &c->code[add_at];
-            if (ld[1].u32 == v.canon && ad[2].u32 == v.canon && ld[2].u32 == a.slot &&
-                ld[3].u32 == offset) {
-                uint64_t k = ad[3].u64;
-                c->last_start = c->kadd_load;
-                drop_last(c); /* the load and the add */
+        if (add_at != NO_INSTR && c->last_start == add_at && !c->failed) {
+            const wc_cell *ld = &c->code[add_at];
+            if (ld[2].u32 == a.slot && ld[4].u32 == offset) {
+                uint64_t k = ld[3].u64;
+                drop_last(c); /* the fused load and add */
                 emit_op(c, WC_I32_ADD_K_MEM);
                 emit_slot(c, a.slot);
                 emit_u64(c, k);
@@ -1551,6 +1565,22 @@ static bool compile_instr(cstate *c, uint8_t opcode, bool *done) {
             }
             if (b.slot == KSLOT && k_form(op) != WC__COUNT) {
                 resolve(c, &a);
+                if (op == WC_I32_ADD && live(c) && is_fresh(c, a, WC_I32_LOAD)) {
+                    /* i32.load then i32.add of a constant: one I32_LOAD_ADD_K */
+                    uint32_t at = c->last_start;
+                    uint32_t x = c->code[at + 2].u32, offset = c->code[at + 3].u32;
+                    drop_last(c); /* the load; its constant fixups are re-added by emit_slot */
+                    uint32_t d = push(c, NXW_I32);
+                    uint32_t start = emit_op(c, WC_I32_LOAD_ADD_K);
+                    uint32_t dcell = emit_slot(c, d);
+                    emit_slot(c, x);
+                    emit_u64(c, b.k);
+                    emit_u32(c, offset);
+                    c->last_start = start;
+                    c->last_dst = dcell;
+                    c->last_op = WC_I32_LOAD_ADD_K;
+                    return true;
+                }
                 emit_producer_k(c, k_form(op), ni->out, a.slot, b.k);
                 return true;
             }

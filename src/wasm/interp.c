@@ -1089,6 +1089,30 @@ do_call:
     /* SIMD */
 #include "simd_interp.inc"
 
+    /* fused i32 loads (see code.h) */
+    HANDLER(I32_LOAD_ADD_K) {
+        uint64_t ea = (uint64_t)A.u32 + pc[4].u32;
+        if (ea + 4 > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        uint32_t x;
+        memcpy(&x, mbase + ea, 4);
+        D.u32 = x + pc[3].u32;
+        pc += 5;
+        NEXT();
+    }
+    HANDLER(I32_LOAD2) {
+        uint64_t ea = (uint64_t)A.u32 + pc[3].u32;
+        if (ea + 4 > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        uint32_t x;
+        memcpy(&x, mbase + ea, 4);
+        D.u32 = x;
+        ea = (uint64_t)fp[pc[5].u32].u32 + pc[6].u32;
+        if (ea + 4 > msize) TRAP(NXW_TRAP_MEMORY_OOB);
+        memcpy(&x, mbase + ea, 4);
+        fp[pc[4].u32].u32 = x;
+        pc += 7;
+        NEXT();
+    }
+
 trapped:
     s->budget = budget;
     s->trap_func = func;

@@ -13,8 +13,9 @@
  * immediate compare-and-branch (results, fuel charged, fuel limit reached), stores of
  * immediates (every width, traps leave memory unchanged), address wrapping in the fused
  * x + constant forms (bounds checked after the 32-bit sum), a function with more
- * constants than the pool, call results stored straight into locals, and fused i32
- * read-modify-write of one address.
+ * constants than the pool, call results stored straight into locals, fused i32
+ * read-modify-write of one address, i32.load followed by an add of a constant, and two
+ * consecutive i32.loads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -348,6 +349,95 @@ static void test_read_modify_write(void **state) {
     assert_int_equal(word(e, 65536 - 4), -3);
 }
 
+/* Writes the i32 v at address `at` (store_addk stores at its address - 4). */
+static void set_word(const env *e, int32_t at, int32_t v) {
+    nxw_value args[2] = {vi32(at + 4), vi32(v)};
+    call0(e, "store_addk", args, 2);
+}
+
+static void test_load_add_immediate(void **state) {
+    env *e = *state;
+    set_word(e, 604, 5);
+    nxw_value a = vi32(600);
+    assert_int_equal(call1(e, "load_add_k", &a, 1).of.i32, (int32_t)(5u + 0x7fffffffu));
+    set_word(e, 604, -7); /* the sum wraps */
+    assert_int_equal(call1(e, "load_add_k", &a, 1).of.i32, (int32_t)(0xfffffff9u + 0x7fffffffu));
+    /* the last word (address + offset 4): in bounds; one byte further: a trap */
+    set_word(e, 65536 - 4, 41);
+    a = vi32(65536 - 8);
+    assert_int_equal(call1(e, "load_add_k", &a, 1).of.i32, (int32_t)(41u + 0x7fffffffu));
+    a = vi32(65536 - 7);
+    expect_trap(e, "load_add_k", &a, 1, 1, NXW_TRAP_MEMORY_OOB);
+    a = vi32(-4); /* address + offset is not taken modulo 2^32 */
+    expect_trap(e, "load_add_k", &a, 1, 1, NXW_TRAP_MEMORY_OOB);
+    a = vi32(0);
+    expect_trap(e, "load_add_k_max_offset", &a, 1, 1, NXW_TRAP_MEMORY_OOB);
+    set_word(e, 700, 100);
+    a = vi32(700);
+    assert_int_equal(call1(e, "load_add_k_into_local", &a, 1).of.i32, (100 - 5) * 2);
+    set_word(e, 700, 800); /* [700] + 8 + 4 = 812 */
+    set_word(e, 812, 1234);
+    assert_int_equal(call1(e, "load_add_k_chase", &a, 1).of.i32, 1234);
+    set_word(e, 700, 65536 - 12); /* 65536 - 12 + 8 + 4: one past the end */
+    expect_trap(e, "load_add_k_chase", &a, 1, 1, NXW_TRAP_MEMORY_OOB);
+    set_word(e, 700, 10);
+    assert_int_equal(call1(e, "load_add_k_const_first", &a, 1).of.i32, 13);
+    assert_int_equal(call1(e, "load_add_k_label", &a, 1).of.i32, 13);
+    nxw_value ab[2] = {vi32(700), vi32(4)};
+    assert_int_equal(call1(e, "load_add_k_other", ab, 2).of.i32, 10 - 7);
+    /* read-modify-write of a constant address, and a store whose address differs from
+     * the load's only because the local changed in between */
+    set_word(e, 400, 1);
+    set_word(e, 404, 2);
+    a = vi32(10);
+    call0(e, "rmw_const_address", &a, 1);
+    assert_int_equal(word(e, 400), 11);
+    assert_int_equal(word(e, 404), 9);
+    set_word(e, 900, 50);
+    set_word(e, 904, 60);
+    nxw_value st[2] = {vi32(900), vi32(904)};
+    call0(e, "rmw_tee", st, 2);
+    assert_int_equal(word(e, 900), 61);
+    assert_int_equal(word(e, 904), 60);
+}
+
+static void test_two_loads(void **state) {
+    env *e = *state;
+    set_word(e, 1004, 50);
+    set_word(e, 2000, 8);
+    nxw_value ab[2] = {vi32(1000), vi32(2000 - 8)};
+    assert_int_equal(call1(e, "load2", ab, 2).of.i32, 42);
+    ab[1] = vi32(65536 - 11); /* the second load is one byte past the end */
+    expect_trap(e, "load2", ab, 2, 1, NXW_TRAP_MEMORY_OOB);
+    ab[1] = vi32(-8); /* address + offset is not taken modulo 2^32 */
+    expect_trap(e, "load2", ab, 2, 1, NXW_TRAP_MEMORY_OOB);
+    ab[0] = vi32(65536 - 7); /* the first load is one byte past the end */
+    ab[1] = vi32(2000 - 8);
+    expect_trap(e, "load2", ab, 2, 1, NXW_TRAP_MEMORY_OOB);
+    ab[0] = vi32(65536 - 8); /* the last word, for both */
+    ab[1] = vi32(65536 - 12);
+    set_word(e, 65536 - 4, 58);
+    assert_int_equal(call1(e, "load2", ab, 2).of.i32, 0);
+    ab[1] = vi32(2000 - 8);
+    assert_int_equal(call1(e, "load2", ab, 2).of.i32, 50);
+    nxw_value z = vi32(0);
+    expect_trap(e, "load2_max_offset", &z, 1, 1, NXW_TRAP_MEMORY_OOB);
+    set_word(e, 1100, 1200);
+    set_word(e, 1204, 77);
+    nxw_value a = vi32(1100);
+    assert_int_equal(call1(e, "load2_chase", &a, 1).of.i32, 77);
+    set_word(e, 1100, 65536 - 7);
+    expect_trap(e, "load2_chase", &a, 1, 1, NXW_TRAP_MEMORY_OOB);
+    set_word(e, 1100, 1200);
+    set_word(e, 1200, 1300);
+    set_word(e, 1300, -9);
+    assert_int_equal(call1(e, "load3_chase", &a, 1).of.i32, -9);
+    assert_int_equal(call1(e, "load2_via_local", &a, 1).of.i32, 1300 + 1200);
+    assert_int_equal(call1(e, "load2_label", &a, 1).of.i32, 1300 + 1200);
+    set_word(e, 1100, 0x01020304);
+    assert_int_equal(call1(e, "load2_widths", &a, 1).of.i32, 0x01020304 - 3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         TEST(test_i32_ops_with_immediates),
@@ -358,6 +448,8 @@ int main(void) {
         TEST(test_more_constants_than_the_pool),
         TEST(test_call_results_into_locals),
         TEST(test_read_modify_write),
+        TEST(test_load_add_immediate),
+        TEST(test_two_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

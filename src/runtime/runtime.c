@@ -523,22 +523,17 @@ static bool parse_context(const char *text, json_t **out, nxj_object **state, nx
     *out = NULL;
     *state = NULL;
     if (!text || !*text) return true;
-    size_t len = strlen(text), pos = 0;
+    size_t len = strlen(text), pos = strspn(text, " \t\n\r");
     nxj_error e;
-    nxj_object *top;
-    if (!nxj_object_parse(text, len, &pos, &top, &e)) {
-        if (!strcmp(e.text, "an object expected")) {
-            /* a valid JSON value that is not an object, or no JSON at all */
-            size_t p = 0;
-            if (nxj_skip(text, len, &p, &e))
-                set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: it must be a JSON object");
-            else
-                context_error(r, text, &e);
-            return false;
-        }
-        return context_error(r, text, &e);
+    if (pos == len || text[pos] != '{') { /* another JSON value, or no JSON at all */
+        size_t p = 0;
+        if (!nxj_skip(text, len, &p, &e)) return context_error(r, text, &e);
+        set_errorf(r, NX_ERR_INVALID_HANDLER, "invalid context: it must be a JSON object");
+        return false;
     }
-    while (pos < len && strchr(" \t\n\r", text[pos])) pos++;
+    nxj_object *top;
+    if (!nxj_object_parse(text, len, &pos, &top, &e)) return context_error(r, text, &e);
+    pos += strspn(text + pos, " \t\n\r");
     if (pos < len) {
         e.offset = pos;
         snprintf(e.text, sizeof e.text, "end of file expected");

@@ -33,6 +33,7 @@ typedef struct jscan {
     nxj_error *err;  /* NULL when converting (the text was validated) */
     int max_depth;   /* NXJ_MAX_DEPTH validating, NXG_MAX_DEPTH converting */
     bool too_deep;   /* converting: nesting beyond NXG_MAX_DEPTH */
+    bool shallow;    /* indexing: member values only delimited (delimit_value) */
 } jscan;
 
 static bool fail(jscan *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -494,6 +495,35 @@ static bool add_member(nxj_object *o, const char *key, size_t key_len, size_t of
     return true;
 }
 
+/* Moves past the value at j->pos without validating it: strings (with their escapes) and
+ * brackets are followed only to find where the value ends. For a caller that parses
+ * every value again on its own (nxj_object_delimit). */
+static bool delimit_value(jscan *j)
+{
+    skip_ws(j);
+    size_t start = j->pos;
+    int depth = 0;
+    while (j->pos < j->len) {
+        char c = j->s[j->pos];
+        if (c == '"') {
+            for (j->pos++; j->pos < j->len && j->s[j->pos] != '"'; j->pos++)
+                if (j->s[j->pos] == '\\') j->pos++;
+            if (j->pos >= j->len) return fail(j, "premature end of input in a string");
+        } else if (c == '[' || c == '{') {
+            if (++depth > NXJ_MAX_DEPTH) return fail(j, "maximum parsing depth reached");
+        } else if (c == ']' || c == '}' || (depth == 0 && c && strchr(", \t\n\r", c))) {
+            if (depth == 0) break; /* the end of a scalar, or of the enclosing object */
+            if (--depth == 0) {
+                j->pos++;
+                return true;
+            }
+        }
+        j->pos++;
+    }
+    if (depth > 0) return fail(j, "premature end of input");
+    return j->pos > start ? true : fail(j, "invalid token");
+}
+
 /* Scans the members of the object whose '{' is at j->pos into o (value spans relative
  * to the '{'). */
 static bool index_members(jscan *j, nxj_object *o)
@@ -516,7 +546,7 @@ static bool index_members(jscan *j, nxj_object *o)
         j->pos++;
         skip_ws(j);
         size_t value_at = j->pos;
-        if (!read_value(j, 1)) return false;
+        if (!(j->shallow ? delimit_value(j) : read_value(j, 1))) return false;
         const char *key = (const char *)j->tmp.data;
         size_t key_len = j->tmp.len;
         if (o->nslots && o->slots[find_slot(o, key ? key : "", key_len)]) {
@@ -533,11 +563,13 @@ static bool index_members(jscan *j, nxj_object *o)
     }
 }
 
-bool nxj_object_parse(const char *text, size_t len, size_t *pos, nxj_object **out,
-                      nxj_error *err)
+/* nxj_object_parse and nxj_object_delimit: shallow, member values only delimited. */
+static bool object_index(const char *text, size_t len, size_t *pos, nxj_object **out,
+                         nxj_error *err, bool shallow)
 {
     *out = NULL;
-    jscan j = {.s = text, .len = len, .pos = *pos, .err = err, .max_depth = NXJ_MAX_DEPTH};
+    jscan j = {.s = text, .len = len, .pos = *pos, .err = err, .max_depth = NXJ_MAX_DEPTH,
+               .shallow = shallow};
     skip_ws(&j);
     if (j.pos >= len || text[j.pos] != '{') return fail(&j, "an object expected");
     nxj_object *o = calloc(1, sizeof *o);
@@ -558,6 +590,18 @@ bool nxj_object_parse(const char *text, size_t len, size_t *pos, nxj_object **ou
     *pos = j.pos;
     *out = o;
     return true;
+}
+
+bool nxj_object_parse(const char *text, size_t len, size_t *pos, nxj_object **out,
+                      nxj_error *err)
+{
+    return object_index(text, len, pos, out, err, false);
+}
+
+bool nxj_object_delimit(const char *text, size_t len, size_t *pos, nxj_object **out,
+                        nxj_error *err)
+{
+    return object_index(text, len, pos, out, err, true);
 }
 
 const nxj_member *nxj_object_find(const nxj_object *o, const char *key)

@@ -66,6 +66,12 @@ typedef struct nxj_object {
 bool nxj_object_parse(const char *text, size_t len, size_t *pos, nxj_object **out,
                       nxj_error *err);
 
+/* As nxj_object_parse, but the member values are only delimited (strings and brackets
+ * followed to find their ends), not validated: for a caller that parses each value again
+ * on its own, so that no text is validated twice. Keys are validated and indexed. */
+bool nxj_object_delimit(const char *text, size_t len, size_t *pos, nxj_object **out,
+                        nxj_error *err);
+
 /* The member of `key` (a C string), or NULL. */
 const nxj_member *nxj_object_find(const nxj_object *o, const char *key);
 

@@ -532,7 +532,8 @@ static bool parse_context(const char *text, json_t **out, nxj_object **state, nx
         return false;
     }
     nxj_object *top;
-    if (!nxj_object_parse(text, len, &pos, &top, &e)) return context_error(r, text, &e);
+    /* each member is validated once, by whichever parser reads it below */
+    if (!nxj_object_delimit(text, len, &pos, &top, &e)) return context_error(r, text, &e);
     pos += strspn(text + pos, " \t\n\r");
     if (pos < len) {
         e.offset = pos;

@@ -292,6 +292,42 @@ static void test_indexed_object_refusals(void **state)
     nxj_object_free(o);
 }
 
+/* Delimiting indexes the same members and spans as parsing, for valid text; invalid
+ * member values pass (their reader refuses them), broken structure does not. */
+static void test_delimited_object(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\": [1, {\"b\": \"x]}\\\"\"}], \"c\":-1.5e3 ,\"d\":{}, \"e\": \"}\"}";
+    size_t p1 = 0, p2 = 0;
+    nxj_object *full, *shallow;
+    nxj_error err;
+    assert_true(nxj_object_parse(text, strlen(text), &p1, &full, &err));
+    assert_true(nxj_object_delimit(text, strlen(text), &p2, &shallow, &err));
+    assert_int_equal(p1, p2);
+    assert_int_equal(full->count, shallow->count);
+    for (size_t i = 0; i < full->count; i++) {
+        assert_string_equal(full->members[i].key, shallow->members[i].key);
+        assert_int_equal(full->members[i].off, shallow->members[i].off);
+        assert_int_equal(full->members[i].len, shallow->members[i].len);
+    }
+    nxj_object_free(full);
+    nxj_object_free(shallow);
+    const char *bad_value = "{\"a\": [1,,2], \"b\": tru}";
+    p2 = 0;
+    assert_true(nxj_object_delimit(bad_value, strlen(bad_value), &p2, &shallow, &err));
+    assert_int_equal(shallow->members[0].len, strlen("[1,,2]"));
+    assert_int_equal(shallow->members[1].len, 3);
+    nxj_object_free(shallow);
+    static const char *const broken[] = {"{\"a\": }", "{\"a\": [1, 2}", "{\"a\": \"x}",
+                                         "{\"a\" 1}", "{\"a\": 1, \"a\": 2}", "{\"a\": [[["};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        p2 = 0;
+        if (nxj_object_delimit(broken[i], strlen(broken[i]), &p2, &shallow, &err))
+            fail_msg("delimited %s", broken[i]);
+        assert_null(shallow);
+    }
+}
+
 static void test_line_column(void **state)
 {
     (void)state;
@@ -314,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_nesting_limits),
         cmocka_unit_test(test_indexed_object),
         cmocka_unit_test(test_indexed_object_refusals),
+        cmocka_unit_test(test_delimited_object),
         cmocka_unit_test(test_line_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

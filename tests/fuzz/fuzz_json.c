@@ -7,7 +7,8 @@
  *     nxv_from_json of jansson's tree (unless an object repeats a key: ours keeps both
  *     entries, jansson the last), or both refuse it as nested too deeply;
  *   - nxj_object_parse accepts an object unless it repeats one of its own keys, finds
- *     every member jansson has, with a value span that converts alike.
+ *     every member jansson has, with a value span that converts alike; and
+ *     nxj_object_delimit accepts it too, with the same members and spans.
  * A disagreement aborts (a crash for libFuzzer). The sanitizers catch the rest.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
@@ -70,6 +71,18 @@ static void check_object(const char *s, size_t len, const parsed *p)
             nxv_buf_free(&a);
             nxv_buf_free(&b);
         }
+    }
+    /* delimiting accepts whatever parsing accepts, with the same members and spans */
+    if (ours) {
+        size_t dpos = 0;
+        nxj_object *d = NULL;
+        if (!nxj_object_delimit(s, len, &dpos, &d, &err) || dpos != pos || d->count != o->count)
+            disagree("delimiting differs from parsing");
+        for (size_t i = 0; i < o->count; i++)
+            if (strcmp(d->members[i].key, o->members[i].key) != 0 ||
+                d->members[i].off != o->members[i].off || d->members[i].len != o->members[i].len)
+                disagree("a delimited member differs");
+        nxj_object_free(d);
     }
     nxj_object_free(o);
 }

@@ -95,6 +95,8 @@ typedef struct nx_config {
     uint64_t max_cache_size_bytes; /* MAX_CACHE_SIZE_MB, 64 MiB */
     uint32_t suspension_ttl_ms;    /* SUSPENSION_TTL_MS, 60000; >= 100 */
     uint32_t queue_timeout_ms;     /* QUEUE_TIMEOUT_MS, 1000: longest wait for an instance */
+    uint32_t interpret_guest;      /* INTERPRET_GUEST, 0: 1 interprets the guest instead
+                                      of running its ahead-of-time compiled code */
     nx_log_level log_level;        /* LOG_LEVEL, info: debug|info|warn|error|silent */
     nx_log_fn log;                 /* where log lines go (NULL: stderr) */
     void *log_user;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -398,6 +399,36 @@ nxw_status nxw_snapshot_instantiate(nxw_store *s, nxw_snapshot *snap, const nxw_
  * last reset (the engine tracks written pages), not to the memory size. The store
  * must not be running; a suspended run is abandoned first. */
 nxw_status nxw_instance_reset(nxw_instance *inst, const nxw_snapshot *snap, nxw_error *err);
+
+/* ---------------------------------------------------------------- ahead-of-time code */
+
+/* Native code for one module, made by nxw_aot_generate and compiled into the program
+ * (the generated C defines a `const nxw_aot_code SYMBOL`). Functions of a module with
+ * attached code run natively instead of in the interpreter, with the same semantics and
+ * guarantees: bounds-checked memory, the same traps, fuel charged with the same static
+ * counts, deadlines and interrupts, deep recursion trapping "call stack exhausted",
+ * suspension and resumption (from any thread), snapshots and resets. Native code runs
+ * on a stack the store allocates (about 8 times limits.stack_bytes, at least 8 MiB,
+ * reserved but only touched as used). */
+typedef struct nxw_aot_code nxw_aot_code;
+
+/* Attaches `code` to `module`: instances created from now on run natively. Fails with
+ * NXW_ERR_ARGUMENT, naming the mismatch, when the code was generated from another module
+ * (length and hash of the bytes) or by another version of the engine. `code` must
+ * outlive the module (it is normally a constant of the program). */
+nxw_status nxw_module_attach_aot(nxw_module *module, const nxw_aot_code *code, nxw_error *err);
+
+/* True when native code is attached to the module. */
+bool nxw_module_has_aot(const nxw_module *module);
+
+/* Translates a module into C: a header (written to `header`, to be saved as
+ * `header_name`, which the parts #include) and `nparts` C files (parts[0..nparts)) that
+ * together define `const nxw_aot_code symbol`. Compile them with the engine's internal
+ * headers (src/wasm) on the include path and GNU C. Fails with NXW_ERR_INVALID naming
+ * the function and instruction for what is not supported (SIMD, functions with more
+ * than one result) and NXW_ERR_NOMEM when writing fails. */
+nxw_status nxw_aot_generate(const nxw_module *module, const char *symbol, const char *header_name,
+                            FILE *header, FILE **parts, unsigned nparts, nxw_error *err);
 
 #ifdef __cplusplus
 }

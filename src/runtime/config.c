@@ -98,6 +98,10 @@ static const cfg_setting settings[] = {
     {"QUEUE_TIMEOUT_MS", CFG_MS, CFG_FIELD(queue_timeout_ms), 1000, NULL, 0, 3600000, false,
      "milliseconds, 0 to 3600000 (0: fail at once when no instance is free)",
      "longest wait for a free instance"},
+    {"INTERPRET_GUEST", CFG_COUNT, CFG_FIELD(interpret_guest), 0, NULL, 0, 1, false,
+     "0 or 1",
+     "1 runs the guest in the engine's interpreter instead of its native code (slower; "
+     "for comparisons)"},
     {"LOG_LEVEL", CFG_LOG_LEVEL, CFG_FIELD(log_level), NX_LOG_INFO, NULL, NX_LOG_DEBUG,
      NX_LOG_SILENT, false, "one of debug, info, warn, error, silent",
      "least severe runtime log line written"},

@@ -14,9 +14,11 @@
 
 #include "nexus_guest_abi.h"
 
-/* The guest module, embedded by guest_blob.S. */
+/* The guest module, embedded by guest_blob.S, and its native code (generated from it
+ * at build time by nexus-aotgen). */
 extern const uint8_t nxr_guest_wasm[];
 extern const uint8_t nxr_guest_wasm_end[];
+extern const nxw_aot_code nxg_guest_aot;
 
 struct nxs_template {
     nxw_module *module;
@@ -137,6 +139,11 @@ nxs_template *nxs_template_new(const nx_config *cfg, const nxs_import *imports, 
     if (nxw_module_new(nxr_guest_wasm, len, &t->module, &e)) {
         set_err(err, err_size, "guest: embedded module does not load", e.message);
         free(t);
+        return NULL;
+    }
+    if (!cfg->interpret_guest && nxw_module_attach_aot(t->module, &nxg_guest_aot, &e)) {
+        set_err(err, err_size, "guest: its native code does not match the module", e.message);
+        nxs_template_free(t);
         return NULL;
     }
     if (!initialize(t, err, err_size)) {

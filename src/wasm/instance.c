@@ -9,6 +9,7 @@
  * then run the start function. Every object is owned by its store.
  */
 #include "compile.h"
+#include "aot_rt.h"
 #include "runtime.h"
 
 #include <stdarg.h>
@@ -236,6 +237,7 @@ void nxw_store_free(nxw_store *s) {
         else free(((nxw_table *)s->growables[i])->elems);
     }
     free(s->growables);
+    nxa_store_free(s);
     wr_store_release_snapshots(s);
     for (size_t i = 0; i < s->nobjects; i++) free(s->objects[i]);
     free(s->objects);
@@ -789,6 +791,12 @@ nxw_status wr_instance_create(nxw_store *s, const nxw_module *mod, const nxw_lin
         for (uint32_t k = 0; k < e->count; k++) we->refs[k] = eval_const(inst, &e->init[k]).ref;
     }
     for (uint32_t i = 0; i < m->ndatas; i++) inst->data_len[i] = m->datas[i].len;
+    if (mod->aot) {
+        nxa_ctx *c = store_alloc(s, sizeof *c);
+        wc_slot **g = store_alloc(s, sizeof(wc_slot *) * (ng ? ng : 1));
+        if (!c || !g) return fail(err, NXW_ERR_NOMEM, "out of memory");
+        nxa_instance_bind(inst, c, g);
+    }
     *out = inst;
     return NXW_OK;
 }
@@ -999,6 +1007,7 @@ nxw_status nxw_resume_trap(nxw_store *s, nxw_trap trap, const char *message, nxw
 
 void nxw_store_abandon(nxw_store *s) {
     if (!s->suspended) return;
+    nxa_abandon(s);
     s->suspended = false;
     s->depth = 0;
     s->stack_top = s->stack;

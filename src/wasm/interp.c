@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "runtime.h"
+#include "numeric.h"
 #include "simd_lanes.h"
 
 #include <math.h>
@@ -24,92 +25,10 @@
 #include <string.h>
 #include <time.h>
 
-/* ------------------------------------------------------------------ float helpers */
-
-static inline float f32_min(float a, float b) {
-    if (a != a || b != b) return a + b; /* a NaN operand: quiet NaN result */
-    if (a == b) {                       /* -0 and +0: min is -0 */
-        uint32_t x, y;
-        memcpy(&x, &a, 4);
-        memcpy(&y, &b, 4);
-        x |= y;
-        memcpy(&a, &x, 4);
-        return a;
-    }
-    return a < b ? a : b;
-}
-static inline float f32_max(float a, float b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) {
-        uint32_t x, y;
-        memcpy(&x, &a, 4);
-        memcpy(&y, &b, 4);
-        x &= y;
-        memcpy(&a, &x, 4);
-        return a;
-    }
-    return a > b ? a : b;
-}
-static inline double f64_min(double a, double b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) {
-        uint64_t x, y;
-        memcpy(&x, &a, 8);
-        memcpy(&y, &b, 8);
-        x |= y;
-        memcpy(&a, &x, 8);
-        return a;
-    }
-    return a < b ? a : b;
-}
-static inline double f64_max(double a, double b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) {
-        uint64_t x, y;
-        memcpy(&x, &a, 8);
-        memcpy(&y, &b, 8);
-        x &= y;
-        memcpy(&a, &x, 8);
-        return a;
-    }
-    return a > b ? a : b;
-}
-
-static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
-static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
-static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
-static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
-
-/* Saturating truncations (trunc_sat): NaN -> 0, out of range -> the nearest bound. */
-static inline int32_t sat_i32(double x) {
-    if (x != x) return 0;
-    if (x <= -2147483649.0) return INT32_MIN;
-    if (x >= 2147483648.0) return INT32_MAX;
-    return (int32_t)x;
-}
-static inline uint32_t sat_u32(double x) {
-    if (x != x || x <= -1.0) return 0;
-    if (x >= 4294967296.0) return UINT32_MAX;
-    return (uint32_t)x;
-}
-static inline int64_t sat_i64(double x) {
-    if (x != x) return 0;
-    if (x < -9223372036854775808.0) return INT64_MIN;
-    if (x >= 9223372036854775808.0) return INT64_MAX;
-    return (int64_t)x;
-}
-static inline uint64_t sat_u64(double x) {
-    if (x != x || x <= -1.0) return 0;
-    if (x >= 18446744073709551616.0) return UINT64_MAX;
-    return (uint64_t)x;
-}
-
 /* ------------------------------------------------------------------ host calls */
 
-/* Calls host function f with arguments (and results) at args; nested wasm calls the
- * host makes use the stack from frame_end on. */
-static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args,
-                          wc_slot *frame_end) {
+nxw_trap wi_call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args,
+                      wc_slot *nested_top) {
     const wm_functype *t = f->type;
     nxw_value in[16], out[16];
     nxw_value *pin = in, *pout = out;
@@ -120,20 +39,17 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
         pin = heap;
         pout = heap + t->nparams + 1;
     }
-    uint32_t param_slots = 0, result_slots = 0;
-    for (uint32_t i = 0; i < t->nparams; i++) {
-        pin[i] = wr_get_value(t->types[i], args + param_slots);
-        param_slots += wr_type_slots(t->types[i]);
+    for (uint32_t i = 0, at = 0; i < t->nparams; i++) {
+        pin[i] = wr_get_value(t->types[i], args + at);
+        at += wr_type_slots(t->types[i]);
     }
     for (uint32_t i = 0; i < t->nresults; i++) {
         memset(&pout[i], 0, sizeof pout[i]);
         pout[i].type = (nxw_valtype)t->types[t->nparams + i];
-        result_slots += wr_type_slots(t->types[t->nparams + i]);
     }
     nxw_call call = {.caller = caller, .message = {0}, .exit_code = 0};
     wc_slot *saved_top = s->stack_top;
-    wc_slot *args_end = args + (param_slots > result_slots ? param_slots : result_slots);
-    s->stack_top = frame_end > args_end ? frame_end : args_end;
+    s->stack_top = nested_top;
     nxw_trap trap = f->host(&call, f->user, pin, pout);
     s->stack_top = saved_top;
     if (trap == NXW_TRAP_NONE) {
@@ -152,6 +68,17 @@ static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_sl
     }
     free(heap);
     return trap;
+}
+
+/* Calls host function f from the interpreter: nested wasm calls the host makes use the
+ * stack above both the caller's frame (frame_end) and the argument/result slots. */
+static nxw_trap call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args,
+                          wc_slot *frame_end) {
+    const wm_functype *t = f->type;
+    uint32_t param_slots = wr_types_slots(t->types, t->nparams);
+    uint32_t result_slots = wr_types_slots(t->types + t->nparams, t->nresults);
+    wc_slot *args_end = args + (param_slots > result_slots ? param_slots : result_slots);
+    return wi_call_host(s, f, caller, args, frame_end > args_end ? frame_end : args_end);
 }
 
 /* ------------------------------------------------------------------ budget */
@@ -183,7 +110,7 @@ uint64_t nxw_now_ns(void) {
 
 /* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE; adapts
  * s->chunk_size to the time since the last check (see above). */
-static nxw_trap stop_requested(nxw_store *s) {
+nxw_trap wi_stop_requested(nxw_store *s) {
     if (atomic_load_explicit(&s->interrupt, memory_order_relaxed)) return NXW_TRAP_INTERRUPTED;
     if (s->deadline_ns) {
         uint64_t now = nxw_now_ns();
@@ -213,13 +140,13 @@ void wi_budget_start(nxw_store *s) {
     s->checked_ns = 0;
     grant_chunk(s);
     /* a pending stop is noticed by the very first charge */
-    if (stop_requested(s)) s->chunk = s->budget = 0;
+    if (wi_stop_requested(s)) s->chunk = s->budget = 0;
 }
 
 nxw_trap wi_budget_check(nxw_store *s) {
     s->fuel_base += (uint64_t)(s->chunk - s->budget);
     s->chunk = s->budget = 0;
-    nxw_trap t = stop_requested(s);
+    nxw_trap t = wi_stop_requested(s);
     if (t) return t;
     if (s->fuel_limit && s->fuel_base >= s->fuel_limit) return NXW_TRAP_FUEL;
     grant_chunk(s);
@@ -530,7 +457,7 @@ do_call:
         }
         if (trap) goto trapped;
         if (s->deadline_ns || atomic_load_explicit(&s->interrupt, memory_order_relaxed)) {
-            trap = stop_requested(s);
+            trap = wi_stop_requested(s);
             if (trap) goto trapped;
         }
         LOAD_MEMORY(); /* the host may have grown memory */
@@ -1132,6 +1059,7 @@ const void *const *wi_handlers(void) {
 }
 
 nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
+    if (f->aot_entry) return nxa_call(s, f, fp);
     s->trap_func = f;
     s->trap_message[0] = 0;
     s->exit_code = 0;
@@ -1150,4 +1078,7 @@ nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
     return run(s, f, fp, NXW_TRAP_NONE, NULL);
 }
 
-nxw_trap wi_resume(nxw_store *s, nxw_trap trap) { return run(s, NULL, NULL, trap, NULL); }
+nxw_trap wi_resume(nxw_store *s, nxw_trap trap) {
+    if (nxa_suspended(s)) return nxa_resume(s, trap);
+    return run(s, NULL, NULL, trap, NULL);
+}

@@ -17,7 +17,15 @@
 
 struct nxw_module {
     wm_module m;
+    const struct nxw_aot_code *aot; /* attached native code (aot.c) or NULL */
 };
+
+/* Native code of the ahead-of-time compiler (aot_rt.h): a function as its own C type
+ * (cast back before calling), an entry taking arguments and results in frame slots,
+ * and the per-instance context the code runs with. */
+typedef void (*nxa_fn)(void);
+typedef struct nxa_ctx nxa_ctx;
+typedef void (*nxa_entry)(nxa_ctx *c, wc_slot *fp);
 
 /* A function instance. Wasm functions have `inst` and `code`; host functions `host`. */
 struct nxw_func {
@@ -29,6 +37,8 @@ struct nxw_func {
     nxw_host_fn host;
     void *user;
     wm_functype host_type;  /* owned storage of a host function's type */
+    nxa_fn aot_native;      /* native code (module with attached AOT code) or NULL */
+    nxa_entry aot_entry;    /* its entry from slots (exports only) or NULL */
 };
 
 /*
@@ -135,6 +145,7 @@ struct nxw_instance {
     wr_elem *elems;
     uint32_t *data_len;    /* per data segment; 0 once dropped */
     nxw_func *own_funcs;   /* storage of the defined functions */
+    nxa_ctx *aot;          /* context of the native code, or NULL */
 };
 
 /* One activation record of the interpreter's call stack. */
@@ -181,6 +192,10 @@ struct nxw_store {
     uint32_t depth;      /* frames in use */
     uint32_t nesting;    /* wasm -> host -> wasm re-entries in progress (C recursion) */
     uintptr_t native_base; /* C stack address at the outermost nxw_func_call */
+    /* native code (aot.c): the lowest stack address its functions may reach, and the
+     * fiber they run on (created on first use) */
+    uintptr_t aot_stack_limit;
+    struct nxa_run *aot_run;
     /* filled by the interpreter on a trap */
     nxw_func *trap_func;
     char trap_message[256];
@@ -201,12 +216,34 @@ uint32_t wr_intern_sig(nxw_store *s, const wm_functype *t);
  * NXW_TRAP_SUSPEND when a host function suspended the run (state kept in the store). */
 nxw_trap wi_call(nxw_store *s, nxw_func *f, wc_slot *fp);
 
+/* Runs f's native code (f->aot_entry) like wi_call; aot.c. */
+nxw_trap nxa_call(nxw_store *s, nxw_func *f, wc_slot *fp);
+/* Continues a suspended run of native code; aot.c. */
+nxw_trap nxa_resume(nxw_store *s, nxw_trap trap);
+/* True while the store's suspended run is native code. */
+bool nxa_suspended(const nxw_store *s);
+/* Drops a suspended native run; frees the fiber (store teardown). */
+void nxa_abandon(nxw_store *s);
+void nxa_store_free(nxw_store *s);
+/* Fills the native-code context c (and its globals array g, one entry per global) of
+ * a new instance of a module with AOT code, and points its functions at their native
+ * code. Both arrays are allocated by the caller (store-owned). */
+void nxa_instance_bind(nxw_instance *inst, nxa_ctx *c, wc_slot **g);
+
+/* Calls host function f with arguments (and results) at args; nested wasm calls the
+ * host makes use the store's stack from `nested_top`. interp.c. */
+nxw_trap wi_call_host(nxw_store *s, nxw_func *f, nxw_instance *caller, wc_slot *args,
+                      wc_slot *nested_top);
+
 /* Continues the store's suspended run (the host call's results already written to
  * s->susp_args, or `trap` to raise at the call site). Returns like wi_call. */
 nxw_trap wi_resume(nxw_store *s, nxw_trap trap);
 
 /* Starts the fuel accounting of a new outermost run. */
 void wi_budget_start(nxw_store *s);
+
+/* The trap an interrupt request or a passed deadline calls for, or NXW_TRAP_NONE. */
+nxw_trap wi_stop_requested(nxw_store *s);
 
 /* Called when the budget ran out: accounts the fuel, checks interrupt, deadline and
  * fuel limit, and refills the budget. Returns the trap to raise or NXW_TRAP_NONE. */

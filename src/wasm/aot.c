@@ -1,0 +1,448 @@
+/*
+ * aot.c — running ahead-of-time compiled code (aot_gen.c, aot_rt.h) inside the engine:
+ * attaching it to its module, the per-instance context, calls into it, traps, and
+ * suspension.
+ *
+ * Native code runs on a fiber: a stack of the store's own (mmap'd, a guard page below
+ * it), entered with swapcontext. That gives it a known stack bound, which every calling
+ * function checks at entry (aot_stack_limit, with room left below it for host
+ * functions), so deep recursion traps "call stack exhausted" instead of overflowing;
+ * and it lets a host function suspend the run: the fiber is parked with its native
+ * frames and switched back into by nxw_resume, from any thread. A trap longjmps to the
+ * entry of the innermost call into native code (on the fiber). Calls from host
+ * functions back into the store's wasm run on the same fiber, nested.
+ *
+ * The fiber switches are annotated for AddressSanitizer and ThreadSanitizer, which
+ * otherwise lose track of the stack.
+ */
+#define _GNU_SOURCE
+#include "aot_rt.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NXA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NXA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define NXA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NXA_TSAN 1
+#endif
+#endif
+
+#ifdef NXA_ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+#ifdef NXA_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+
+enum {
+#if defined(NXA_ASAN) || defined(NXA_TSAN)
+    NXA_STACK_FACTOR = 32,        /* instrumented frames are several times larger */
+    NXA_HOST_RESERVE = 1u << 20,  /* stack kept free for host functions below the limit */
+#else
+    NXA_STACK_FACTOR = 8,
+    NXA_HOST_RESERVE = 256u << 10,
+#endif
+    NXA_MIN_STACK = 8u << 20,
+};
+
+/* A store's fiber and the state of the native run on it. */
+typedef struct nxa_run {
+    ucontext_t fiber, caller;
+    uint8_t *map;          /* guard page + stack */
+    size_t map_len;
+    uint8_t *stack;        /* usable stack (above the guard page) */
+    size_t stack_len;
+    bool on_fiber;         /* native code (or a host function it called) is running */
+    bool suspended;        /* parked in a host call that suspended */
+    bool dirty;            /* the fiber was left mid-run (abandoned): unpoison on reuse */
+    /* the outermost call */
+    nxw_func *func;
+    wc_slot *fp;
+    nxw_trap result;
+    /* where a trap goes: the innermost call's entry */
+    jmp_buf *jb;
+    nxw_trap trap;
+    nxw_trap resume_trap;  /* raised at the suspended call site on resume */
+#ifdef NXA_ASAN
+    void *fake_stack;
+    const void *caller_bottom;
+    size_t caller_size;
+#endif
+#ifdef NXA_TSAN
+    void *tsan_fiber, *tsan_caller;
+#endif
+} nxa_run;
+
+/* ------------------------------------------------------------------ attaching */
+
+nxw_status nxw_module_attach_aot(nxw_module *module, const nxw_aot_code *code, nxw_error *err) {
+    const wm_module *m = &module->m;
+    if (!code) return wm_fail(err, NXW_ERR_ARGUMENT, SIZE_MAX, "aot: no code given");
+    if (code->abi != NXA_ABI_VERSION)
+        return wm_fail(err, NXW_ERR_ARGUMENT, SIZE_MAX,
+                       "aot: the code was generated for ABI %u, the engine has ABI %u", code->abi,
+                       NXA_ABI_VERSION);
+    if (code->module_len != m->len || code->nfuncs != m->nfuncs || code->ntypes != m->ntypes ||
+        code->module_hash != nxa_module_hash(m->bytes, m->len))
+        return wm_fail(err, NXW_ERR_ARGUMENT, SIZE_MAX,
+                       "aot: the code was generated from another module (%zu bytes, hash %016llx; "
+                       "this module: %zu bytes)",
+                       code->module_len, (unsigned long long)code->module_hash, m->len);
+    module->aot = code;
+    return NXW_OK;
+}
+
+bool nxw_module_has_aot(const nxw_module *module) { return module->aot != NULL; }
+
+void nxa_instance_bind(nxw_instance *inst, nxa_ctx *c, wc_slot **g) {
+    const nxw_module *mod = inst->module;
+    const wm_module *m = &mod->m;
+    for (uint32_t i = 0; i < wm_total_globals(m); i++) g[i] = inst->globals[i]->value;
+    c->store = inst->store;
+    c->inst = inst;
+    c->memory = inst->memory;
+    c->g = g;
+    c->tables = inst->tables;
+    c->sigs = inst->sigs;
+    c->code = mod->aot;
+    inst->aot = c;
+    for (uint32_t i = 0; i < m->nfuncs; i++) {
+        inst->own_funcs[i].aot_native = mod->aot->natives[i];
+        inst->own_funcs[i].aot_entry = mod->aot->entries[i];
+    }
+}
+
+/* ------------------------------------------------------------------ the fiber */
+
+static nxa_run *run_of(nxw_store *s) {
+    if (s->aot_run) return s->aot_run;
+    nxa_run *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t want = (size_t)NXA_STACK_FACTOR * (s->limits.stack_bytes ? s->limits.stack_bytes : (1u << 20));
+    if (want < NXA_MIN_STACK) want = NXA_MIN_STACK;
+    want = (want + page - 1) & ~(page - 1);
+    r->map_len = want + page;
+    r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (r->map == MAP_FAILED) {
+        free(r);
+        return NULL;
+    }
+    mprotect(r->map, page, PROT_NONE); /* guard page: an overflow faults, never corrupts */
+    r->stack = r->map + page;
+    r->stack_len = want;
+#ifdef NXA_TSAN
+    r->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    s->aot_run = r;
+    return r;
+}
+
+void nxa_store_free(nxw_store *s) {
+    nxa_run *r = s->aot_run;
+    if (!r) return;
+#ifdef NXA_TSAN
+    __tsan_destroy_fiber(r->tsan_fiber);
+#endif
+    munmap(r->map, r->map_len);
+    free(r);
+    s->aot_run = NULL;
+}
+
+/* Switches from the caller's stack into the fiber. */
+static void switch_in(nxa_run *r) {
+#ifdef NXA_ASAN
+    __sanitizer_start_switch_fiber(&r->fake_stack, r->stack, r->stack_len);
+#endif
+#ifdef NXA_TSAN
+    r->tsan_caller = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(r->tsan_fiber, 0);
+#endif
+    swapcontext(&r->caller, &r->fiber);
+#ifdef NXA_ASAN
+    __sanitizer_finish_switch_fiber(r->fake_stack, NULL, NULL);
+#endif
+}
+
+/* Switches from the fiber back to the caller; returns when switched in again. `done`:
+ * the fiber's run is over (its frames are dead). */
+static void switch_out(nxa_run *r, bool done) {
+#ifdef NXA_ASAN
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(done ? NULL : &fake, r->caller_bottom, r->caller_size);
+#else
+    (void)done;
+#endif
+#ifdef NXA_TSAN
+    __tsan_switch_to_fiber(r->tsan_caller, 0);
+#endif
+    swapcontext(&r->fiber, &r->caller);
+#ifdef NXA_ASAN
+    __sanitizer_finish_switch_fiber(fake, &r->caller_bottom, &r->caller_size);
+#endif
+}
+
+/* Calls f's entry on the current stack, catching traps (not inlined: the setjmp stays
+ * in a frame of its own). */
+__attribute__((noinline)) static nxw_trap call_here(nxw_store *s, nxa_run *r, nxw_func *f, wc_slot *fp) {
+    jmp_buf jb;
+    jmp_buf *volatile prev = r->jb;
+    r->jb = &jb;
+    nxw_trap t = NXW_TRAP_NONE;
+    if (_setjmp(jb) == 0) f->aot_entry(f->inst->aot, fp);
+    else t = r->trap;
+    r->jb = prev;
+    (void)s;
+    return t;
+}
+
+static void fiber_main(unsigned lo, unsigned hi) {
+    nxw_store *s = (nxw_store *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+    nxa_run *r = s->aot_run;
+#ifdef NXA_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &r->caller_bottom, &r->caller_size);
+#endif
+    s->native_base = (uintptr_t)__builtin_frame_address(0);
+    r->result = call_here(s, r, r->func, r->fp);
+    r->on_fiber = false;
+    switch_out(r, true);
+}
+
+/* Makes the fiber start in fiber_main from the top of its stack (getcontext returns
+ * twice: kept out of the caller's frame). */
+__attribute__((noinline)) static void prepare_fiber(nxw_store *s, nxa_run *r) {
+    getcontext(&r->fiber);
+    r->fiber.uc_stack.ss_sp = r->stack;
+    r->fiber.uc_stack.ss_size = r->stack_len;
+    r->fiber.uc_link = NULL;
+    uintptr_t p = (uintptr_t)s;
+    makecontext(&r->fiber, (void (*)(void))fiber_main, 2, (unsigned)(p & 0xFFFFFFFFu),
+                (unsigned)(p >> 32));
+}
+
+nxw_trap nxa_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
+    s->trap_func = f;
+    s->trap_message[0] = 0;
+    s->exit_code = 0;
+    nxa_run *r = run_of(s);
+    if (!r) {
+        snprintf(s->trap_message, sizeof s->trap_message, "out of memory for the native stack");
+        return NXW_TRAP_HOST;
+    }
+    if (r->on_fiber) return call_here(s, r, f, fp); /* a host function calling back */
+    if (r->dirty) {
+#ifdef NXA_ASAN
+        __asan_unpoison_memory_region(r->stack, r->stack_len);
+#endif
+        r->dirty = false;
+    }
+    r->func = f;
+    r->fp = fp;
+    r->jb = NULL;
+    r->on_fiber = true;
+    r->suspended = false;
+    s->aot_stack_limit = (uintptr_t)r->stack + NXA_HOST_RESERVE;
+    uintptr_t saved_base = s->native_base;
+    prepare_fiber(s, r);
+    switch_in(r);
+    s->native_base = saved_base;
+    return r->suspended ? NXW_TRAP_SUSPEND : r->result;
+}
+
+bool nxa_suspended(const nxw_store *s) { return s->aot_run && s->aot_run->suspended; }
+
+nxw_trap nxa_resume(nxw_store *s, nxw_trap trap) {
+    nxa_run *r = s->aot_run;
+    s->suspended = false;
+    r->suspended = false;
+    r->resume_trap = trap;
+    switch_in(r);
+    return r->suspended ? NXW_TRAP_SUSPEND : r->result;
+}
+
+void nxa_abandon(nxw_store *s) {
+    nxa_run *r = s->aot_run;
+    if (!r || !r->suspended) return;
+    r->suspended = false;
+    r->on_fiber = false;
+    r->dirty = true;
+}
+
+/* ------------------------------------------------------------------ traps and budget */
+
+_Noreturn void nxa_trap(nxa_ctx *c, nxw_trap trap, uint32_t fi) {
+    nxw_store *s = c->store;
+    nxa_run *r = s->aot_run;
+    if (fi < wm_total_funcs(&c->inst->module->m)) s->trap_func = c->inst->funcs[fi];
+    r->trap = trap;
+    _longjmp(*r->jb, 1);
+}
+
+void nxa_budget(nxa_ctx *c, uint32_t fi) {
+    nxw_trap t = wi_budget_check(c->store);
+    if (t) nxa_trap(c, t, fi);
+}
+
+/* ------------------------------------------------------------------ calls out */
+
+/* Suspends the run inside host function f's call (args/results at v). */
+static void suspend(nxa_ctx *c, nxw_func *f, wc_slot *v, uint32_t fi) {
+    nxw_store *s = c->store;
+    nxa_run *r = s->aot_run;
+    s->suspended = true;
+    s->susp_host = f;
+    s->susp_args = v;
+    r->suspended = true;
+    switch_out(r, false);
+    /* resumed (perhaps on another thread): v holds the host call's results */
+    if (r->resume_trap) nxa_trap(c, r->resume_trap, fi);
+}
+
+void nxa_call_func(nxa_ctx *c, nxw_func *f, wc_slot *v) {
+    nxw_store *s = c->store;
+    uint32_t fi = f->index;
+    if (f->host) {
+        nxw_trap t = wi_call_host(s, f, c->inst, v, s->stack_top);
+        if (t == NXW_TRAP_SUSPEND) {
+            if (s->nesting) {
+                snprintf(s->trap_message, sizeof s->trap_message,
+                         "host function cannot suspend: wasm is nested in a host call");
+                nxa_trap(c, NXW_TRAP_HOST, fi);
+            }
+            suspend(c, f, v, fi);
+            return;
+        }
+        if (t) nxa_trap(c, t, UINT32_MAX);
+        if (s->deadline_ns || atomic_load_explicit(&s->interrupt, memory_order_relaxed)) {
+            t = wi_stop_requested(s);
+            if (t) nxa_trap(c, t, UINT32_MAX);
+        }
+        return;
+    }
+    /* another instance's function: a nested run on the store's value stack */
+    const wm_functype *t = f->type;
+    uint32_t np = wr_types_slots(t->types, t->nparams), nr = wr_types_slots(t->types + t->nparams, t->nresults);
+    uint32_t need = (np > nr ? np : nr) + 1;
+    wc_slot *fp = s->stack_top;
+    if (!fp || (size_t)(s->stack + s->stack_slots - fp) < need) nxa_trap(c, NXW_TRAP_STACK_EXHAUSTED, UINT32_MAX);
+    memcpy(fp, v, sizeof(wc_slot) * np);
+    wc_slot *saved_top = s->stack_top;
+    s->stack_top = fp + need;
+    s->nesting++;
+    nxw_trap trap = wi_call(s, f, fp);
+    s->nesting--;
+    s->stack_top = saved_top;
+    if (trap) nxa_trap(c, trap, UINT32_MAX);
+    memcpy(v, fp, sizeof(wc_slot) * nr);
+}
+
+/* ------------------------------------------------------------------ memory and tables */
+
+/* Charges a bulk operation of n elements (as the interpreter: 1 unit per 2^shift). */
+static void charge_bulk(nxa_ctx *c, uint64_t n, unsigned shift, uint32_t fi) {
+    c->store->budget -= (int64_t)(n >> shift);
+    if (c->store->budget < 0) nxa_budget(c, fi);
+}
+
+uint32_t nxa_memory_grow(nxa_ctx *c, uint32_t delta) {
+    return (uint32_t)wr_memory_grow(c->memory, delta);
+}
+
+void nxa_memory_copy(nxa_ctx *c, uint32_t d, uint32_t src, uint32_t n, uint32_t fi) {
+    nxw_memory *mem = c->memory;
+    if ((uint64_t)d + n > mem->size || (uint64_t)src + n > mem->size) nxa_trap(c, NXW_TRAP_MEMORY_OOB, fi);
+    if (!n) return;
+    memmove(mem->data + d, mem->data + src, n);
+    wr_mark_dirty(mem, d, n);
+    charge_bulk(c, n, 6, fi);
+}
+
+void nxa_memory_fill(nxa_ctx *c, uint32_t d, uint32_t v, uint32_t n, uint32_t fi) {
+    nxw_memory *mem = c->memory;
+    if ((uint64_t)d + n > mem->size) nxa_trap(c, NXW_TRAP_MEMORY_OOB, fi);
+    if (!n) return;
+    memset(mem->data + d, (int)(v & 0xFF), n);
+    wr_mark_dirty(mem, d, n);
+    charge_bulk(c, n, 6, fi);
+}
+
+void nxa_memory_init(nxa_ctx *c, uint32_t seg, uint32_t d, uint32_t src, uint32_t n, uint32_t fi) {
+    nxw_memory *mem = c->memory;
+    nxw_instance *inst = c->inst;
+    if ((uint64_t)d + n > mem->size || (uint64_t)src + n > inst->data_len[seg])
+        nxa_trap(c, NXW_TRAP_MEMORY_OOB, fi);
+    if (!n) return;
+    memcpy(mem->data + d, inst->module->m.datas[seg].bytes + src, n);
+    wr_mark_dirty(mem, d, n);
+    charge_bulk(c, n, 6, fi);
+}
+
+void nxa_data_drop(nxa_ctx *c, uint32_t seg) { c->inst->data_len[seg] = 0; }
+
+void *nxa_table_get(nxa_ctx *c, uint32_t t, uint32_t i, uint32_t fi) {
+    nxw_table *tab = c->tables[t];
+    if (i >= tab->size) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
+    return tab->elems[i];
+}
+
+void nxa_table_set(nxa_ctx *c, uint32_t t, uint32_t i, void *v, uint32_t fi) {
+    nxw_table *tab = c->tables[t];
+    if (i >= tab->size) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
+    tab->elems[i] = v;
+}
+
+uint32_t nxa_table_grow(nxa_ctx *c, uint32_t t, void *init, uint32_t n) {
+    int32_t old = wr_table_grow(c->tables[t], n, init);
+    if (old >= 0) {
+        c->store->budget -= (int64_t)(n >> 3);
+        if (c->store->budget < 0) nxa_budget(c, UINT32_MAX);
+    }
+    return (uint32_t)old;
+}
+
+void nxa_table_fill(nxa_ctx *c, uint32_t t, uint32_t i, void *v, uint32_t n, uint32_t fi) {
+    nxw_table *tab = c->tables[t];
+    if ((uint64_t)i + n > tab->size) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
+    for (uint32_t k = 0; k < n; k++) tab->elems[i + k] = v;
+    charge_bulk(c, n, 3, fi);
+}
+
+void nxa_table_copy(nxa_ctx *c, uint32_t dt, uint32_t st, uint32_t d, uint32_t src, uint32_t n,
+                    uint32_t fi) {
+    nxw_table *a = c->tables[dt], *b = c->tables[st];
+    if ((uint64_t)d + n > a->size || (uint64_t)src + n > b->size) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
+    if (!n) return;
+    memmove(a->elems + d, b->elems + src, sizeof(void *) * n);
+    charge_bulk(c, n, 3, fi);
+}
+
+void nxa_table_init(nxa_ctx *c, uint32_t t, uint32_t seg, uint32_t d, uint32_t src, uint32_t n,
+                    uint32_t fi) {
+    nxw_table *tab = c->tables[t];
+    wr_elem *e = &c->inst->elems[seg];
+    if ((uint64_t)d + n > tab->size || (uint64_t)src + n > e->count) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
+    if (!n) return;
+    memcpy(tab->elems + d, e->refs + src, sizeof(void *) * n);
+    charge_bulk(c, n, 3, fi);
+}
+
+void nxa_elem_drop(nxa_ctx *c, uint32_t seg) { c->inst->elems[seg].count = 0; }

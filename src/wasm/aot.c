@@ -4,9 +4,12 @@
  * suspension.
  *
  * Native code runs on a fiber: a stack of the store's own (mmap'd, a guard page below
- * it), entered with swapcontext. That gives it a known stack bound, which every calling
- * function checks at entry (aot_stack_limit, with room left below it for host
- * functions), so deep recursion traps "call stack exhausted" instead of overflowing;
+ * it), entered by a context switch (nxa_switch: callee-saved registers and the
+ * floating-point control words, no system call; ucontext's swapcontext, which also
+ * saves the signal mask with a system call each way, on hosts other than x86-64). That
+ * gives it a known stack bound, which every calling function checks at entry
+ * (aot_stack_limit, with room left below it for host functions), so deep recursion
+ * traps "call stack exhausted" instead of overflowing;
  * and it lets a host function suspend the run: the fiber is parked with its native
  * frames and switched back into by nxw_resume, from any thread. A trap longjmps to the
  * entry of the innermost call into native code (on the fiber). Calls from host
@@ -22,8 +25,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
+
+#if defined(__x86_64__) && !defined(NXA_USE_UCONTEXT)
+#define NXA_OWN_SWITCH 1
+/* nxa_switch(from, to): pushes the callee-saved registers and the MXCSR/x87 control
+ * words, stores the stack pointer in *from, loads `to` and pops the same from there.
+ * nxa_fiber_start is where a new fiber's first switch returns to: it calls r13(r12). */
+void nxa_switch(void **from, void *to);
+__asm__(".text\n"
+        ".globl nxa_switch\n.hidden nxa_switch\n.type nxa_switch,@function\n.p2align 4\n"
+        "nxa_switch:\n"
+        "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+        "  subq $8, %rsp\n  stmxcsr (%rsp)\n  fnstcw 4(%rsp)\n"
+        "  movq %rsp, (%rdi)\n  movq %rsi, %rsp\n"
+        "  ldmxcsr (%rsp)\n  fldcw 4(%rsp)\n  addq $8, %rsp\n"
+        "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+        "  ret\n"
+        ".size nxa_switch, .-nxa_switch\n"
+        ".globl nxa_fiber_start\n.hidden nxa_fiber_start\n.type nxa_fiber_start,@function\n"
+        "nxa_fiber_start:\n"
+        "  movq %r12, %rdi\n  callq *%r13\n  ud2\n"
+        ".size nxa_fiber_start, .-nxa_fiber_start\n");
+void nxa_fiber_start(void);
+#else
+#include <ucontext.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NXA_ASAN 1
@@ -65,7 +92,11 @@ enum {
 
 /* A store's fiber and the state of the native run on it. */
 typedef struct nxa_run {
+#ifdef NXA_OWN_SWITCH
+    void *fiber_sp, *caller_sp; /* saved stack pointers (nxa_switch) */
+#else
     ucontext_t fiber, caller;
+#endif
     uint8_t *map;          /* guard page + stack */
     size_t map_len;
     uint8_t *stack;        /* usable stack (above the guard page) */
@@ -177,7 +208,11 @@ static void switch_in(nxa_run *r) {
     r->tsan_caller = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(r->tsan_fiber, 0);
 #endif
+#ifdef NXA_OWN_SWITCH
+    nxa_switch(&r->caller_sp, r->fiber_sp);
+#else
     swapcontext(&r->caller, &r->fiber);
+#endif
 #ifdef NXA_ASAN
     __sanitizer_finish_switch_fiber(r->fake_stack, NULL, NULL);
 #endif
@@ -195,28 +230,45 @@ static void switch_out(nxa_run *r, bool done) {
 #ifdef NXA_TSAN
     __tsan_switch_to_fiber(r->tsan_caller, 0);
 #endif
+#ifdef NXA_OWN_SWITCH
+    nxa_switch(&r->fiber_sp, r->caller_sp);
+#else
     swapcontext(&r->fiber, &r->caller);
+#endif
 #ifdef NXA_ASAN
     __sanitizer_finish_switch_fiber(fake, &r->caller_bottom, &r->caller_size);
 #endif
 }
 
 /* Calls f's entry on the current stack, catching traps (not inlined: the setjmp stays
- * in a frame of its own). */
+ * in a frame of its own). A trap skips the frames' returns: the frame count
+ * (max_call_depth) is restored here. */
 __attribute__((noinline)) static nxw_trap call_here(nxw_store *s, nxa_run *r, nxw_func *f, wc_slot *fp) {
     jmp_buf jb;
     jmp_buf *volatile prev = r->jb;
+    const int64_t frames_left = s->aot_frames_left;
     r->jb = &jb;
     nxw_trap t = NXW_TRAP_NONE;
-    if (_setjmp(jb) == 0) f->aot_entry(f->inst->aot, fp);
-    else t = r->trap;
+    if (_setjmp(jb) == 0) {
+        f->aot_entry(f->inst->aot, fp);
+    } else {
+        t = r->trap;
+#ifdef NXA_ASAN
+        /* the unwound frames' redzones stay poisoned: ASan does not clean a stack as
+         * large as the fiber's at a longjmp ("ignoring __asan_handle_no_return"), and
+         * later frames there would report false errors. Everything below is dead. */
+        uint8_t *here = __builtin_frame_address(0);
+        __asan_unpoison_memory_region(r->stack, (size_t)(here - r->stack));
+#endif
+    }
     r->jb = prev;
-    (void)s;
+    s->aot_frames_left = frames_left;
     return t;
 }
 
-static void fiber_main(unsigned lo, unsigned hi) {
-    nxw_store *s = (nxw_store *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+/* The fiber's bottom frame: runs the outermost call, then switches out for good. */
+static void fiber_main(void *arg) {
+    nxw_store *s = arg;
     nxa_run *r = s->aot_run;
 #ifdef NXA_ASAN
     __sanitizer_finish_switch_fiber(NULL, &r->caller_bottom, &r->caller_size);
@@ -227,17 +279,43 @@ static void fiber_main(unsigned lo, unsigned hi) {
     switch_out(r, true);
 }
 
-/* Makes the fiber start in fiber_main from the top of its stack (getcontext returns
- * twice: kept out of the caller's frame). */
+#ifndef NXA_OWN_SWITCH
+static void fiber_start_ucontext(unsigned lo, unsigned hi) {
+    fiber_main((void *)(((uintptr_t)hi << 32) | (uintptr_t)lo));
+}
+#endif
+
+/* Makes the fiber start in fiber_main(s) from the top of its stack on the next switch. */
+#ifdef NXA_OWN_SWITCH
+static void prepare_fiber(nxw_store *s, nxa_run *r) {
+    /* what nxa_switch pops: control words, r15, r14, r13 (function), r12 (argument),
+     * rbx, rbp, the return address; after that `ret` the stack is 16-byte aligned for
+     * the call in nxa_fiber_start */
+    uintptr_t top = ((uintptr_t)r->stack + r->stack_len - 16) & ~(uintptr_t)15;
+    void **sp = (void **)(top - 64);
+    uint32_t words[2] = {0x1F80u, 0x037Fu}; /* default MXCSR and x87 control word */
+    memcpy(&sp[0], words, sizeof words);
+    sp[1] = NULL;
+    sp[2] = NULL;
+    sp[3] = (void *)(uintptr_t)fiber_main;
+    sp[4] = s;
+    sp[5] = NULL;
+    sp[6] = NULL;
+    sp[7] = (void *)(uintptr_t)nxa_fiber_start;
+    r->fiber_sp = sp;
+}
+#else
+/* (getcontext returns twice: kept out of the caller's frame) */
 __attribute__((noinline)) static void prepare_fiber(nxw_store *s, nxa_run *r) {
     getcontext(&r->fiber);
     r->fiber.uc_stack.ss_sp = r->stack;
     r->fiber.uc_stack.ss_size = r->stack_len;
     r->fiber.uc_link = NULL;
     uintptr_t p = (uintptr_t)s;
-    makecontext(&r->fiber, (void (*)(void))fiber_main, 2, (unsigned)(p & 0xFFFFFFFFu),
+    makecontext(&r->fiber, (void (*)(void))fiber_start_ucontext, 2, (unsigned)(p & 0xFFFFFFFFu),
                 (unsigned)(p >> 32));
 }
+#endif
 
 nxw_trap nxa_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
     s->trap_func = f;
@@ -261,10 +339,34 @@ nxw_trap nxa_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
     r->on_fiber = true;
     r->suspended = false;
     s->aot_stack_limit = (uintptr_t)r->stack + NXA_HOST_RESERVE;
+    /* max_call_depth counts the native frames too, after those of an interpreted run
+     * this one is nested in */
+    uint32_t max_depth = s->limits.max_call_depth;
+    s->aot_frames_left = max_depth ? (int64_t)max_depth - s->depth : INT64_MAX;
+#ifdef NXA_TSAN
+    /* ThreadSanitizer records at most 64 Ki nested instrumented frames per fiber (and
+     * crashes beyond): deep native recursion must trap well before the stack limit */
+    if (s->aot_frames_left > 32768) s->aot_frames_left = 32768;
+#endif
+    /* while it lasts (suspended too) the run is one frame in s->depth, as an
+     * interpreted run's entry frame is: then nxw_func_call from a host function nests
+     * (the outermost call's value stack, fuel and results stay intact, re-entry and
+     * suspension are bounded as nested), and limits, snapshots and resets are refused
+     * mid-run; finish_run (instance.c) or abandoning the run clears it */
+    uint32_t saved_depth = s->depth;
+    if (!saved_depth) s->depth = 1;
     uintptr_t saved_base = s->native_base;
+#ifdef NXA_TSAN
+    /* a run ends inside fiber_main (never returned from), so its entries stay on the
+     * ThreadSanitizer fiber's shadow call stack, which overflows after some 30000 runs:
+     * each run gets a fresh one */
+    __tsan_destroy_fiber(r->tsan_fiber);
+    r->tsan_fiber = __tsan_create_fiber(0);
+#endif
     prepare_fiber(s, r);
     switch_in(r);
     s->native_base = saved_base;
+    if (!r->suspended) s->depth = saved_depth;
     return r->suspended ? NXW_TRAP_SUSPEND : r->result;
 }
 
@@ -294,7 +396,14 @@ _Noreturn void nxa_trap(nxa_ctx *c, nxw_trap trap, uint32_t fi) {
     nxa_run *r = s->aot_run;
     if (fi < wm_total_funcs(&c->inst->module->m)) s->trap_func = c->inst->funcs[fi];
     r->trap = trap;
+#ifdef NXA_TSAN
+    /* ThreadSanitizer intercepts longjmp, not _longjmp (GCC 12): without it, the frames
+     * a trap unwinds stay on its shadow call stack, which overflows after a few deep
+     * traps. (longjmp of an _setjmp buffer restores no signal mask either.) */
+    longjmp(*r->jb, 1);
+#else
     _longjmp(*r->jb, 1);
+#endif
 }
 
 void nxa_budget(nxa_ctx *c, uint32_t fi) {
@@ -340,7 +449,8 @@ void nxa_call_func(nxa_ctx *c, nxw_func *f, wc_slot *v) {
     }
     /* another instance's function: a nested run on the store's value stack */
     const wm_functype *t = f->type;
-    uint32_t np = wr_types_slots(t->types, t->nparams), nr = wr_types_slots(t->types + t->nparams, t->nresults);
+    uint32_t np = wr_types_slots(t->types, t->nparams);
+    uint32_t nr = t->nresults ? wr_types_slots(t->types + t->nparams, t->nresults) : 0;
     uint32_t need = (np > nr ? np : nr) + 1;
     wc_slot *fp = s->stack_top;
     if (!fp || (size_t)(s->stack + s->stack_slots - fp) < need) nxa_trap(c, NXW_TRAP_STACK_EXHAUSTED, UINT32_MAX);

@@ -149,6 +149,8 @@ typedef struct gfn {
     int32_t loop;             /* innermost open loop (ctrl index) or -1 */
     uint32_t entry_cost;      /* instructions outside loops */
     bool calls;               /* makes calls (needs the native stack check) */
+    uint32_t *globals;        /* globals the function uses (each gets a local pointer) */
+    uint32_t nglobals, cap_globals;
     gbuf body;
     gbuf costs;               /* enum of loop costs */
     nxw_error *err;
@@ -303,7 +305,7 @@ static void read_blocktype(gfn *g, gctrl *c) {
     c->np = t->nparams;
     c->params = t->types;
     c->nr = t->nresults;
-    c->results = t->types + t->nparams;
+    c->results = t->types ? t->types + t->nparams : NULL;
 }
 
 /* Arity and types of a branch to ctrl c. */
@@ -490,7 +492,7 @@ static const gnum num_ops[0xC5] = {
     [0xB3] = {I, 0, F, "(float)%1$s"},
     [0xB4] = {J, 0, F, "(float)(int64_t)%1$s"},
     [0xB5] = {J, 0, F, "(float)%1$s"},
-    [0xB6] = {D, 0, F, "(float)%1$s"},
+    [0xB6] = {D, 0, F, "nxa_f32_demote(%1$s)"},
     [0xB7] = {I, 0, D, "(double)(int32_t)%1$s"},
     [0xB8] = {I, 0, D, "(double)%1$s"},
     [0xB9] = {J, 0, D, "(double)(int64_t)%1$s"},
@@ -611,6 +613,7 @@ static void op_call(gfn *g) {
     g->calls = true;
     if (f < m->nimported_funcs) EMIT("%snxa_%s_i%u(c%s);\n", r.s, g->sym, f, args);
     else EMIT("%snxa_%s_f%u(c%s);\n", r.s, g->sym, f, args);
+    EMIT("NXA_AFTER_CALL();\n"); /* never a tail call: recursion must grow the stack */
     if (wm_total_memories(m)) EMIT("MS = c->memory->size;\n");
 }
 
@@ -637,6 +640,7 @@ static void op_call_indirect(gfn *g) {
     g->calls = true;
     EMIT("%s((nxa_%s_t%u)nxa_indirect(c, %u, %s, %u, FI))(c%s);\n", r.s, g->sym, ty, table,
          idx.s, ty, args);
+    EMIT("NXA_AFTER_CALL();\n");
     if (wm_total_memories(m)) EMIT("MS = c->memory->size;\n");
 }
 
@@ -835,6 +839,18 @@ static void op_prefixed(gfn *g, uint32_t sub) {
     }
 }
 
+/* Records that the function uses global x: its value's address is loaded once, at entry,
+ * into a local G<x> (the C compiler could not keep it across stores to memory). */
+static void use_global(gfn *g, uint32_t x) {
+    for (uint32_t i = 0; i < g->nglobals; i++)
+        if (g->globals[i] == x) return;
+    if (!grow_array((void **)&g->globals, &g->cap_globals, g->nglobals + 1, sizeof(uint32_t))) {
+        gfail(g, "out of memory");
+        return;
+    }
+    g->globals[g->nglobals++] = x;
+}
+
 static void op_simple(gfn *g, uint32_t op) {
     vname a, b, cnd;
     uint32_t d, x;
@@ -881,16 +897,26 @@ static void op_simple(gfn *g, uint32_t op) {
         x = rd_u32(g);
         if (x >= wm_total_globals(g->m)) break;
         wm_globaltype gt = wm_global_type(g->m, x);
+        if (gt.type == NXW_V128) { /* a v128 is no C scalar (its slot is 16 bytes) */
+            gfail(g, "SIMD (v128) globals are not supported");
+            return;
+        }
         d = push(g, gt.type);
-        EMIT("%s = c->g[%u]->%s;\n", V(g, d).s, x, slot_field(gt.type));
+        use_global(g, x);
+        EMIT("%s = G%u->%s;\n", V(g, d).s, x, slot_field(gt.type));
         return;
     }
     case 0x24: {
         x = rd_u32(g);
         if (x >= wm_total_globals(g->m)) break;
         wm_globaltype gt = wm_global_type(g->m, x);
+        if (gt.type == NXW_V128) { /* a v128 is no C scalar (its slot is 16 bytes) */
+            gfail(g, "SIMD (v128) globals are not supported");
+            return;
+        }
         a = V(g, pop(g));
-        EMIT("c->g[%u]->%s = %s;\n", x, slot_field(gt.type), a.s);
+        use_global(g, x);
+        EMIT("G%u->%s = %s;\n", x, slot_field(gt.type), a.s);
         return;
     }
     case 0x25: /* table.get */
@@ -1050,7 +1076,7 @@ static bool translate_func(const wm_module *m, const char *sym, uint32_t i, gbuf
         gfail(&g, "out of memory");
         goto done;
     }
-    memcpy(g.ltypes, g.type->types, g.type->nparams);
+    if (g.type->nparams) memcpy(g.ltypes, g.type->types, g.type->nparams);
     for (uint32_t k = 0; k < fn->nlocals; k++) {
         g.ltypes[g.type->nparams + k] = fn->local_types[k];
         if (fn->local_types[k] == NXW_V128) {
@@ -1061,7 +1087,7 @@ static bool translate_func(const wm_module *m, const char *sym, uint32_t i, gbuf
     gctrl *top = push_ctrl(&g, G_FUNC);
     if (!top) goto done;
     top->nr = g.type->nresults;
-    top->results = g.type->types + g.type->nparams;
+    top->results = g.type->types ? g.type->types + g.type->nparams : NULL;
     bool finished = false;
     while (!finished && !g.failed && g.p < g.end) translate_one(&g, &finished);
     if (!finished && !g.failed) gfail(&g, "function body does not end");
@@ -1083,11 +1109,15 @@ static bool translate_func(const wm_module *m, const char *sym, uint32_t i, gbuf
         if (!g.max_depth[k]) continue;
         gb_printf(out, "%s", ctype(kinds[k]));
         for (uint32_t d = 0; d < g.max_depth[k]; d++)
-            gb_printf(out, "%s s%u%c", d ? "," : "", d, tchar(kinds[k]));
+            gb_printf(out, "%s%s s%u%c", d ? "," : "", d && k == 4 ? " *" : "", d,
+                      tchar(kinds[k])); /* "void * s0r, * s1r": each a pointer */
         gb_printf(out, ";\n");
     }
+    for (uint32_t k = 0; k < g.nglobals; k++)
+        gb_printf(out, "wc_slot *const G%u = c->g[%u];\n", g.globals[k], g.globals[k]);
     if (wm_total_memories(m)) gb_printf(out, "NXA_MEMORY_LOCALS;\n");
     if (g.calls) gb_printf(out, "NXA_ENTER(%u);\n", g.entry_cost ? g.entry_cost : 1);
+    gb_printf(out, g.calls ? "NXA_FRAME();\n" : "NXA_LEAF_FRAME();\n"); /* max_call_depth */
     gb_printf(out, "%.*s}\n#undef FI\n\n", (int)g.body.len, g.body.p);
     ok = !out->oom;
     if (!ok) gfail(&g, "out of memory");
@@ -1097,6 +1127,7 @@ done:
     free(g.ctrls);
     free(g.body.p);
     free(g.costs.p);
+    free(g.globals);
     return ok;
 }
 
@@ -1114,7 +1145,11 @@ static bool write_all(FILE *f, const gbuf *b) {
 
 /* Typedefs of function pointer types, prototypes, import wrappers. */
 static void gen_header(const wm_module *m, const char *sym, gbuf *h) {
+    /* wasm quiets a signaling NaN in every arithmetic operation: the C compiler must not
+     * fold x*1, x/1, x/-1, x-0, -0-x or x+-0 into x or -x (it does at -O1 and above) */
     gb_printf(h, "/* Generated by the Nexus ahead-of-time compiler (aot_gen.c). Do not edit. */\n"
+                 "#if defined(__clang__)\n#pragma clang fp exceptions(maytrap)\n"
+                 "#elif defined(__GNUC__)\n#pragma GCC optimize(\"signaling-nans\")\n#endif\n"
                  "#include \"aot_rt.h\"\n\n");
     char name[96];
     for (uint32_t t = 0; t < m->ntypes; t++) {

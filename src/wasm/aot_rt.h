@@ -97,6 +97,26 @@ void nxa_elem_drop(nxa_ctx *c, uint32_t seg);
         NXA_CHARGE(k);                                                                 \
     } while (0)
 
+/* Follows every call: an empty volatile asm, which keeps the call from being compiled
+ * as a tail call. A tail call reuses its caller's frame (and tail recursion, even with
+ * an accumulator like `f(x) + 1`, becomes a loop), so unbounded recursion would never
+ * reach the limit NXA_ENTER checks and would spin instead of trapping. */
+#define NXA_AFTER_CALL() __asm__ volatile("")
+
+/* The frame of the function against the store's max_call_depth (nxw_limits), at entry,
+ * after NXA_ENTER: a function that calls holds one of c->store->aot_frames_left while it
+ * runs (the cleanup gives it back at every return; after a trap aot.c restores the
+ * count); a leaf needs one to be left. Exceeding it traps "call stack exhausted". */
+static inline void nxa_frame_leave(nxa_ctx *const *cp) { (*cp)->store->aot_frames_left++; }
+#define NXA_FRAME()                                                                    \
+    nxa_ctx *const nxa_frame_ __attribute__((cleanup(nxa_frame_leave), unused)) = c;   \
+    if (NXA_UNLIKELY(--c->store->aot_frames_left < 0)) nxa_trap(c, NXW_TRAP_STACK_EXHAUSTED, FI)
+#define NXA_LEAF_FRAME()                                                               \
+    do {                                                                               \
+        if (NXA_UNLIKELY(c->store->aot_frames_left <= 0))                              \
+            nxa_trap(c, NXW_TRAP_STACK_EXHAUSTED, FI);                                 \
+    } while (0)
+
 #define NXA_LOAD(T, a, off)                                                            \
     ({                                                                                 \
         uint64_t ea_ = (uint64_t)(a) + (off);                                          \
@@ -209,6 +229,18 @@ static inline double nxa_f64_ceil(double a) { return a != a ? a + a : ceil(a); }
 static inline double nxa_f64_floor(double a) { return a != a ? a + a : floor(a); }
 static inline double nxa_f64_trunc(double a) { return a != a ? a + a : trunc(a); }
 static inline double nxa_f64_nearest(double a) { return a != a ? a + a : nearbyint(a); }
+/* f32.demote_f64 of a value the C compiler cannot trace back: it folds (float)(double)x
+ * into x (GCC even with -fsignaling-nans), which would keep a signaling NaN signaling */
+static inline float nxa_f32_demote(double a) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__("" : "+x"(a));
+#elif defined(__aarch64__)
+    __asm__("" : "+w"(a));
+#else
+    __asm__("" : "+m"(a));
+#endif
+    return (float)a;
+}
 
 /* ---- call_indirect: the native code to call for element i of table t, checked
  * against type ty; a function of another instance or the host goes through the type's

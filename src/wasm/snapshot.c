@@ -29,7 +29,8 @@
 enum {
     SN_PAGE = 1 << WR_HOST_PAGE_LOG2,
     WASM_PAGE = 65536,
-    SN_MADVISE_RUN = 16,   /* dirty runs of at least this many host pages are dropped */
+    SN_MADVISE_RUN = 16,   /* dirty runs of at least this many host pages may be dropped */
+    SN_COPY_BUDGET = 4 << 20, /* bytes a reset restores by copying before it drops runs */
     SN_NO_FUNC = 0xFFFFFFFFu,
 };
 
@@ -236,8 +237,13 @@ static nxw_status restore_objects(nxw_instance *inst, const nxw_snapshot *snap, 
     return NXW_OK;
 }
 
-/* Restores host pages [first, first+n) of mem (all dirty) from the snapshot. */
-static void restore_run(nxw_memory *mem, const nxw_snapshot *snap, bool cow, uint64_t first, uint64_t n) {
+/* Restores host pages [first, first+n) of mem (all dirty) from the snapshot. The first
+ * SN_COPY_BUDGET bytes of a reset (*copied counts them) are restored by copying, which
+ * keeps the pages resident: dropping them costs a TLB flush now and a page fault each
+ * when the next run touches them again, several times the copy. Long runs past that
+ * budget are dropped, so a run that wrote much memory does not keep it resident. */
+static void restore_run(nxw_memory *mem, const nxw_snapshot *snap, bool cow, uint64_t first, uint64_t n,
+                        uint64_t *copied) {
     uint64_t snap_pages = snap->mem_bytes / SN_PAGE;
     while (n) {
         /* split at the end of the snapshot's data: below it pages come from the file */
@@ -246,11 +252,12 @@ static void restore_run(nxw_memory *mem, const nxw_snapshot *snap, bool cow, uin
         uint8_t *p = mem->data + first * SN_PAGE;
         size_t len = (size_t)(k * SN_PAGE);
         bool dropped = false;
-        if (k >= SN_MADVISE_RUN && (!in_snap || cow))
+        if (k >= SN_MADVISE_RUN && (!in_snap || cow) && *copied + len > SN_COPY_BUDGET)
             dropped = madvise(p, len, MADV_DONTNEED) == 0;
         if (!dropped) {
             if (in_snap) memcpy(p, snap->view + first * SN_PAGE, len);
             else memset(p, 0, len);
+            *copied += len;
         }
         first += k;
         n -= k;
@@ -261,7 +268,7 @@ static void restore_run(nxw_memory *mem, const nxw_snapshot *snap, bool cow, uin
 static void restore_memory(nxw_memory *mem, const nxw_snapshot *snap, bool cow) {
     uint64_t npages = (uint64_t)mem->peak_pages * (WASM_PAGE / SN_PAGE);
     /* the dirty byte of host page p is mem->data[-1 - p] */
-    uint64_t run_start = 0, run_len = 0;
+    uint64_t run_start = 0, run_len = 0, copied = 0;
     for (uint64_t i = 0; i < npages;) {
         /* skip clean stretches eight bytes at a time */
         if ((i & 7) == 0 && i + 8 <= npages) {
@@ -269,7 +276,7 @@ static void restore_memory(nxw_memory *mem, const nxw_snapshot *snap, bool cow) 
             memcpy(&w, mem->data - i - 8, 8);
             if (w == 0) {
                 if (run_len) {
-                    restore_run(mem, snap, cow, run_start, run_len);
+                    restore_run(mem, snap, cow, run_start, run_len, &copied);
                     run_len = 0;
                 }
                 i += 8;
@@ -281,14 +288,14 @@ static void restore_memory(nxw_memory *mem, const nxw_snapshot *snap, bool cow) 
             if (run_len && run_start + run_len == i) {
                 run_len++;
             } else {
-                if (run_len) restore_run(mem, snap, cow, run_start, run_len);
+                if (run_len) restore_run(mem, snap, cow, run_start, run_len, &copied);
                 run_start = i;
                 run_len = 1;
             }
         }
         i++;
     }
-    if (run_len) restore_run(mem, snap, cow, run_start, run_len);
+    if (run_len) restore_run(mem, snap, cow, run_start, run_len, &copied);
     mem->pages = snap->mem_pages;
     mem->size = snap->mem_bytes;
     mem->peak_pages = snap->mem_pages;

@@ -3,20 +3,23 @@
 # `spectest` test). Converts every SPEC_DIR/core/*.wast into OUT_DIR/NAME/NAME.json (plus
 # its .wasm modules) with wabt's wast2json, only when the JSON is missing or older than
 # the .wast, then runs `NEXUS_BIN spectest` once over all the JSON scripts and exits with
-# its status (0 when no command failed).
+# its status (0 when no command failed). Options after OUT_DIR go to `nexus spectest`,
+# e.g. --aot-opt=2 (the CTest `spectest_aot` test: the ahead-of-time compiler).
 #
-# usage: scripts/spectest.sh NEXUS_BIN SPEC_DIR OUT_DIR
+# usage: scripts/spectest.sh NEXUS_BIN SPEC_DIR OUT_DIR [SPECTEST_OPTION...]
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 NEXUS_BIN SPEC_DIR OUT_DIR" >&2
+    echo "usage: $0 NEXUS_BIN SPEC_DIR OUT_DIR [SPECTEST_OPTION...]" >&2
     exit 2
 }
 
-[ "$#" -eq 3 ] || usage
+[ "$#" -ge 3 ] || usage
 nexus_bin=$1
 spec_dir=$2
 out_dir=$3
+shift 3
+options=("$@")
 
 if [ ! -d "$spec_dir/core" ]; then
     echo "spectest: no spec testsuite at '$spec_dir/core' (expected a folder of *.wast files;" \
@@ -59,7 +62,7 @@ if [ "${#jsons[@]}" -eq 0 ]; then
 fi
 
 status=0
-"$nexus_bin" spectest "${jsons[@]}" || status=$?
+"$nexus_bin" spectest "${options[@]}" -- "${jsons[@]}" || status=$?
 if [ "$convert_failures" -ne 0 ]; then
     echo "spectest: $convert_failures .wast file(s) could not be converted" >&2
     [ "$status" -ne 0 ] || status=1

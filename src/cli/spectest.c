@@ -11,10 +11,18 @@
  * disable engine features (--disable-simd, --disable-bulk-memory), which makes the
  * modules that use them fail to load. Failures are reported as
  * `file.wast:LINE: command: expected ..., got ...`.
+ *
+ * With --aot, every module that loads runs as native code of the ahead-of-time compiler
+ * (spectest_aot.c: translated, compiled by the system C compiler, loaded with dlopen
+ * and attached before the module is instantiated); modules the translator does not
+ * support (SIMD, more than one result) run in the interpreter and are counted as not
+ * translated. Before a script runs, all its modules are translated and compiled in one
+ * go; a module whose native code cannot be made fails the command that loads it.
  */
 #include "spectest.h"
 
 #include "nexus_wasm.h"
+#include "spectest_aot.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,11 +46,33 @@ typedef struct st_counts {
     unsigned long skipped;
 } st_counts;
 
+/* Tallies of the ahead-of-time mode: modules loaded with native code attached, and
+ * modules the translator does not support (run in the interpreter). */
+typedef struct st_aot_counts {
+    unsigned long translated;
+    unsigned long not_translated;
+} st_aot_counts;
+
+/* The C compiler and include directories of the ahead-of-time mode, set by CMake
+ * (NEXUS_AOT_CC can override the compiler at run time). */
+#ifndef NEXUS_AOT_CC
+#define NEXUS_AOT_CC "cc"
+#endif
+#ifndef NEXUS_AOT_WASM_DIR
+#define NEXUS_AOT_WASM_DIR "src/wasm"
+#endif
+#ifndef NEXUS_AOT_INCLUDE_DIR
+#define NEXUS_AOT_INCLUDE_DIR "include"
+#endif
+
 /* State of the whole run (options and totals over all files). */
 typedef struct st_ctx {
     bool verbose;
+    bool aot;              /* --aot: run modules as ahead-of-time compiled code */
+    char aot_optimize[8];  /* the C compiler's optimization option, "-O0" by default */
     nxw_features features; /* what modules are validated with */
     st_counts totals;
+    st_aot_counts aot_totals;
 } st_ctx;
 
 /* One of the spectest.print* host functions. */
@@ -93,6 +123,9 @@ typedef struct st_file {
     long line;           /* line of the command being run */
     const char *command; /* type of the command being run */
     st_counts counts;
+    st_aot *aot;         /* --aot: the script's native code, else NULL */
+    const char *aot_optimize; /* --aot: the C compiler's optimization option */
+    st_aot_counts aot_counts;
 } st_file;
 
 /* How an expected value is compared. */
@@ -811,6 +844,19 @@ static st_load st_load_module(st_file *f, const json_t *cmd, nxw_module **out, n
         st_error_set(err, "out of memory");
         return ST_IO_ERROR;
     }
+    if (f->aot) {
+        char why[sizeof err->message - 40];
+        switch (st_aot_attach(f->aot, filename, *out, why, sizeof why)) {
+        case ST_AOT_ATTACHED: f->aot_counts.translated++; break;
+        case ST_AOT_NOT_TRANSLATED:
+            f->aot_counts.not_translated++;
+            st_note(f, "%s not translated (interpreted): %s", filename, why);
+            break;
+        default:
+            st_error_set(err, "ahead-of-time code of %s: %s", filename, why);
+            return ST_IO_ERROR;
+        }
+    }
     return ST_LOADED;
 }
 
@@ -1308,6 +1354,57 @@ static bool st_file_setup_engine(st_file *f)
     return true;
 }
 
+/* Commands whose module is instantiated (and so runs as native code with --aot). */
+static bool st_command_instantiates(const json_t *cmd)
+{
+    const char *type = st_json_string(cmd, "type");
+    if (!type || !json_object_get(cmd, "filename") || st_is_text_module(cmd)) return false;
+    return strcmp(type, "module") == 0 || strcmp(type, "assert_unlinkable") == 0 ||
+           strcmp(type, "assert_uninstantiable") == 0 || strcmp(type, "assert_trap") == 0;
+}
+
+/* --aot: translates every module the script instantiates and compiles them together
+ * (a module that cannot be read or loaded is left to its command to report). */
+static bool st_file_prepare_aot(st_file *f)
+{
+    char msg[256];
+    const char *cc = getenv("NEXUS_AOT_CC");
+    const char *const include_dirs[2] = {NEXUS_AOT_WASM_DIR, NEXUS_AOT_INCLUDE_DIR};
+    f->aot = st_aot_new(cc && *cc ? cc : NEXUS_AOT_CC, include_dirs, f->aot_optimize, msg,
+                        sizeof msg);
+    if (!f->aot) {
+        st_file_error(f, "ahead-of-time mode: %s", msg);
+        return false;
+    }
+    const json_t *commands = json_object_get(f->root, "commands");
+    size_t i;
+    const json_t *cmd;
+    json_array_foreach(commands, i, cmd) {
+        if (!st_command_instantiates(cmd)) continue;
+        const char *filename = st_json_string(cmd, "filename");
+        char *path = st_join_path(f->dir, filename);
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        nxw_error err;
+        st_error_clear(&err);
+        nxw_module *m = NULL;
+        bool read = path && st_read_file(path, &bytes, &len, &err);
+        free(path);
+        if (read && nxw_module_new_with_features(bytes, len, f->features, &m, &err) == NXW_OK) {
+            bool added = st_aot_add(f->aot, filename, m);
+            nxw_module_free(m);
+            if (!added) {
+                free(bytes);
+                st_file_error(f, "ahead-of-time mode: out of memory");
+                return false;
+            }
+        }
+        free(bytes);
+    }
+    st_aot_build(f->aot);
+    return true;
+}
+
 static void st_file_run_commands(st_file *f)
 {
     const json_t *commands = json_object_get(f->root, "commands");
@@ -1328,6 +1425,7 @@ static void st_file_release(st_file *f)
     nxw_store_free(f->store); /* instances first: modules must outlive them */
     for (size_t i = 0; i < f->module_count; i++) nxw_module_free(f->modules[i]);
     free(f->modules);
+    st_aot_free(f->aot); /* after the modules: their native code lives in it */
     for (size_t i = 0; i < f->named_count; i++) free(f->named[i].name);
     free(f->named);
     json_decref(f->root);
@@ -1343,23 +1441,42 @@ static void st_run_file(st_ctx *ctx, const char *path)
     f.features = &ctx->features;
     f.json_path = path;
     f.command = "?";
-    if (st_file_load_json(&f) && st_file_setup_engine(&f)) st_file_run_commands(&f);
+    f.aot_optimize = ctx->aot_optimize;
+    if (st_file_load_json(&f) && st_file_setup_engine(&f) &&
+        (!ctx->aot || st_file_prepare_aot(&f)))
+        st_file_run_commands(&f);
     st_file_release(&f);
-    printf("%s: %lu passed, %lu failed, %lu skipped\n", path, f.counts.passed, f.counts.failed,
+    printf("%s: %lu passed, %lu failed, %lu skipped", path, f.counts.passed, f.counts.failed,
            f.counts.skipped);
+    if (ctx->aot)
+        printf("; aot: %lu modules translated, %lu not translated", f.aot_counts.translated,
+               f.aot_counts.not_translated);
+    putchar('\n');
     fflush(stdout);
     ctx->totals.passed += f.counts.passed;
     ctx->totals.failed += f.counts.failed;
     ctx->totals.skipped += f.counts.skipped;
+    ctx->aot_totals.translated += f.aot_counts.translated;
+    ctx->aot_totals.not_translated += f.aot_counts.not_translated;
 }
 
 /* ---------------------------------------------------------------- command line */
 
 static void st_usage(FILE *out)
 {
-    fprintf(out, "usage: nexus spectest [-v] [--disable-simd] [--disable-bulk-memory] FILE.json...\n"
+    fprintf(out, "usage: nexus spectest [-v] [--aot | --aot-opt=LEVEL] [--disable-simd]\n"
+                 "                       [--disable-bulk-memory] FILE.json...\n"
                  "Runs WebAssembly spec testsuite scripts converted by wast2json.\n"
                  "  -v, --verbose           report every command, trap texts and spectest prints\n"
+                 "  --aot                   run every module as native code of the ahead-of-time\n"
+                 "                          compiler: translated (nxw_aot_generate), compiled into\n"
+                 "                          a shared object by the C compiler (" NEXUS_AOT_CC ";\n"
+                 "                          NEXUS_AOT_CC overrides it) in a temporary directory,\n"
+                 "                          loaded and attached; modules the translator does not\n"
+                 "                          support (SIMD, more than one result) are interpreted\n"
+                 "                          and counted as not translated\n"
+                 "  --aot-opt=LEVEL         --aot, compiling with -OLEVEL (0, 1, 2, 3 or s;\n"
+                 "                          default 0)\n"
                  "  --disable-simd          validate modules without the SIMD feature\n"
                  "  --disable-bulk-memory   validate modules without the bulk memory feature\n");
 }
@@ -1378,6 +1495,12 @@ static int st_parse_command_line(int argc, char **argv, st_ctx *ctx, char **file
             options_done = true;
         } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
             ctx->verbose = true;
+        } else if (strcmp(arg, "--aot") == 0) {
+            ctx->aot = true;
+        } else if (strncmp(arg, "--aot-opt=", 10) == 0 && strlen(arg) == 11 &&
+                   strchr("0123s", arg[10])) {
+            ctx->aot = true;
+            snprintf(ctx->aot_optimize, sizeof ctx->aot_optimize, "-O%c", arg[10]);
         } else if (strcmp(arg, "--disable-simd") == 0) {
             ctx->features.simd = false;
         } else if (strcmp(arg, "--disable-bulk-memory") == 0) {
@@ -1404,6 +1527,7 @@ int nx_spectest_main(int argc, char **argv)
     st_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.features = nxw_features_all();
+    snprintf(ctx.aot_optimize, sizeof ctx.aot_optimize, "-O0");
     if (argc < 1) return 2;
     char **files = calloc((size_t)argc, sizeof *files);
     if (!files) {
@@ -1414,6 +1538,9 @@ int nx_spectest_main(int argc, char **argv)
     int status = st_parse_command_line(argc, argv, &ctx, files, &nfiles);
     if (status < 0) {
         for (size_t i = 0; i < nfiles; i++) st_run_file(&ctx, files[i]);
+        if (ctx.aot)
+            printf("aot: %lu modules translated, %lu not translated (run in the interpreter)\n",
+                   ctx.aot_totals.translated, ctx.aot_totals.not_translated);
         printf("%lu passed, %lu failed, %lu skipped\n", ctx.totals.passed, ctx.totals.failed,
                ctx.totals.skipped);
         fflush(stdout);

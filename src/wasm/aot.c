@@ -119,6 +119,7 @@ typedef struct nxa_run {
 #endif
 #ifdef NXA_TSAN
     void *tsan_fiber, *tsan_caller;
+    unsigned tsan_runs;    /* runs started on tsan_fiber */
 #endif
 } nxa_run;
 
@@ -331,6 +332,9 @@ nxw_trap nxa_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
 #ifdef NXA_ASAN
         __asan_unpoison_memory_region(r->stack, r->stack_len);
 #endif
+#ifdef NXA_TSAN
+        r->tsan_runs = 4096; /* a fresh ThreadSanitizer fiber (below) */
+#endif
         r->dirty = false;
     }
     r->func = f;
@@ -357,11 +361,15 @@ nxw_trap nxa_call(nxw_store *s, nxw_func *f, wc_slot *fp) {
     if (!saved_depth) s->depth = 1;
     uintptr_t saved_base = s->native_base;
 #ifdef NXA_TSAN
-    /* a run ends inside fiber_main (never returned from), so its entries stay on the
-     * ThreadSanitizer fiber's shadow call stack, which overflows after some 30000 runs:
-     * each run gets a fresh one */
-    __tsan_destroy_fiber(r->tsan_fiber);
-    r->tsan_fiber = __tsan_create_fiber(0);
+    /* a run ends inside fiber_main (never returned from) and an abandoned run in its
+     * host call: their entries stay on the ThreadSanitizer fiber's shadow call stack (64
+     * Ki entries; it crashes beyond). So the fiber is replaced after an abandoned run
+     * and every 4096 runs (a replacement costs milliseconds). */
+    if (r->tsan_runs++ >= 4096) {
+        __tsan_destroy_fiber(r->tsan_fiber);
+        r->tsan_fiber = __tsan_create_fiber(0);
+        r->tsan_runs = 1;
+    }
 #endif
     prepare_fiber(s, r);
     switch_in(r);

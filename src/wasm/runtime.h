@@ -195,6 +195,7 @@ struct nxw_store {
     /* native code (aot.c): the lowest stack address its functions may reach, and the
      * fiber they run on (created on first use) */
     uintptr_t aot_stack_limit;
+    int64_t aot_frames_left; /* native frames max_call_depth still allows (INT64_MAX: none) */
     struct nxa_run *aot_run;
     /* filled by the interpreter on a trap */
     nxw_func *trap_func;

@@ -10,6 +10,12 @@
  * The module is the WAT fixture tests/wasm/fixtures/control.wat. Timing assertions are
  * deliberately loose (a noisy machine must not fail them); the precise figures are the
  * benchmark's (bench/control_bench.c).
+ *
+ * Built twice: test_control runs the fixture in the interpreter; test_control_aot
+ * (NEXUS_TEST_AOT, tests/wasm/aot.cmake) attaches its ahead-of-time compiled code, so the
+ * same assertions check native code. Native code charges fuel at function entries and
+ * loop headers (whole loop bodies) where the interpreter charges at back-edges, so the
+ * exact fuel figures may differ: the fuel assertions here are bounds that hold for both.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -24,6 +30,9 @@
 #include <cmocka.h>
 
 #include "nexus_wasm.h"
+#ifdef NEXUS_TEST_AOT
+#include "aot_fixtures.h"
+#endif
 
 #ifndef NEXUS_FIXTURE_DIR
 #error "NEXUS_FIXTURE_DIR must name the folder of the compiled .wasm fixtures"
@@ -105,6 +114,16 @@ static int env_setup(void **state) {
         return -1;
     }
     free(bytes);
+#ifdef NEXUS_TEST_AOT
+    /* the native code of control.wat: every instance of the test runs natively */
+    if (nxw_module_attach_aot(e->mod, aot_fixture("control"), &err) != NXW_OK ||
+        !nxw_module_has_aot(e->mod)) {
+        print_error("control: native code not attached: %s\n", err.message);
+        nxw_module_free(e->mod);
+        free(e);
+        return -1;
+    }
+#endif
     e->linker = nxw_linker_new();
     e->store = nxw_store_new();
     e->host.store = e->store;

@@ -15,6 +15,11 @@
  * `wat2wasm --debug-names` into NEXUS_FIXTURE_DIR, plus a few hand-made binaries. Every
  * test builds its own store/linker/instance in a per-test `env` freed by the teardown,
  * so tests are independent and leak-free (the suite also runs under ASan/UBSan/LSan).
+ *
+ * Built twice: test_engine runs the fixtures in the interpreter; test_engine_aot
+ * (NEXUS_TEST_AOT, tests/wasm/aot.cmake) attaches each fixture's ahead-of-time compiled
+ * code when loading it, so the same assertions check native code (the hand-made
+ * binaries stay interpreted).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +35,9 @@
 #include <cmocka.h>
 
 #include "nexus_wasm.h"
+#ifdef NEXUS_TEST_AOT
+#include "aot_fixtures.h"
+#endif
 
 #ifndef NEXUS_FIXTURE_DIR
 #error "NEXUS_FIXTURE_DIR must name the folder of the compiled .wasm fixtures"
@@ -94,6 +102,22 @@ static uint8_t *read_fixture(const char *name, size_t *len) {
     return buf;
 }
 
+/* In the NEXUS_TEST_AOT build (test_engine_aot), attaches fixture `name`'s native code
+ * to m, so that instances of it run natively; otherwise does nothing. False when the
+ * code is missing or refused. Plain C, no assertions: also used in forked children. */
+static bool attach_fixture_code(nxw_module *m, const char *name) {
+#ifdef NEXUS_TEST_AOT
+    nxw_error err;
+    const nxw_aot_code *code = aot_fixture(name);
+    if (!code || nxw_module_attach_aot(m, code, &err) != NXW_OK) return false;
+    return nxw_module_has_aot(m);
+#else
+    (void)m;
+    (void)name;
+    return true;
+#endif
+}
+
 static nxw_module *module_from(const uint8_t *bytes, size_t len) {
     nxw_module *m = NULL;
     nxw_error err;
@@ -110,6 +134,7 @@ static nxw_module *load_module(const char *name) {
     nxw_status st = nxw_module_new(bytes, len, &m, &err);
     free(bytes);
     if (st != NXW_OK) fail_msg("fixture %s: %s", name, err.message);
+    if (!attach_fixture_code(m, name)) fail_msg("fixture %s: native code not attached", name);
     return m;
 }
 
@@ -777,7 +802,7 @@ static int spin_in_child(uint32_t max_call_depth, size_t stack_bytes) {
         nxw_extern ext;
         nxw_value z = vi32(0), r;
         nxw_error err;
-        if (!bytes || nxw_module_new(bytes, len, &m, &err) ||
+        if (!bytes || nxw_module_new(bytes, len, &m, &err) || !attach_fixture_code(m, "reenter") ||
             nxw_linker_define_host(l, "env", "host_fact", "(i)i", host_reenter, &fact, &err) ||
             nxw_linker_define_host(l, "env", "host_spin", "(i)i", host_reenter, &spin, &err) ||
             nxw_instantiate(s, m, l, &inst, &err) || !nxw_instance_export(inst, "spin", 4, &ext))

@@ -16,6 +16,12 @@
  * constants than the pool, call results stored straight into locals, fused i32
  * read-modify-write of one address, i32.load followed by an add of a constant, and two
  * consecutive i32.loads.
+ *
+ * Built twice: test_immediates runs the fixture in the interpreter; test_immediates_aot
+ * (NEXUS_TEST_AOT, tests/wasm/aot.cmake) attaches its ahead-of-time compiled code. The
+ * immediate forms are the interpreter's, but what the tests assert are results, traps
+ * and memory contents, which native code must reproduce exactly (the one fuel figure
+ * asserted is a lower bound, which holds for native code's charging too).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +34,9 @@
 #include <cmocka.h>
 
 #include "nexus_wasm.h"
+#ifdef NEXUS_TEST_AOT
+#include "aot_fixtures.h"
+#endif
 
 #ifndef NEXUS_FIXTURE_DIR
 #error "NEXUS_FIXTURE_DIR must name the folder of the compiled .wasm fixtures"
@@ -66,6 +75,14 @@ static int env_setup(void **state) {
     fclose(f);
     nxw_error err;
     if (nxw_module_new(buf, n, &e->mod, &err) != NXW_OK) return -1;
+#ifdef NEXUS_TEST_AOT
+    /* the native code of immediates.wat: the instance runs natively */
+    if (nxw_module_attach_aot(e->mod, aot_fixture("immediates"), &err) != NXW_OK ||
+        !nxw_module_has_aot(e->mod)) {
+        print_error("immediates: native code not attached: %s\n", err.message);
+        return -1;
+    }
+#endif
     e->store = nxw_store_new();
     e->linker = nxw_linker_new();
     if (!e->store || !e->linker) return -1;

@@ -21,6 +21,12 @@
  * their code sections avoid those bytes (checked by test_seeds_are_sound). Recursion is
  * bounded by a call depth limit of 12: small because a mutant may call itself several
  * times per activation, making the call tree exponential in the depth.
+ *
+ * Built twice: test_robust interprets everything; test_robust_aot (NEXUS_TEST_AOT,
+ * tests/wasm/aot.cmake) runs a module natively when its bytes are exactly those of a
+ * fixture (the fixture's ahead-of-time compiled code attaches; a mutant is another
+ * module, which nxw_module_attach_aot refuses), and test_seeds_are_sound checks that
+ * the runnable seeds' exports give the same results and traps natively as interpreted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +39,9 @@
 #include <cmocka.h>
 
 #include "nexus_wasm.h"
+#ifdef NEXUS_TEST_AOT
+#include "aot_fixtures.h"
+#endif
 
 #ifndef NEXUS_FIXTURE_DIR
 #error "NEXUS_FIXTURE_DIR must name the folder of the compiled .wasm fixtures"
@@ -176,7 +185,31 @@ static scan scan_sections(const uint8_t *b, size_t len) {
 
 typedef struct stats {
     unsigned inputs, decoded, instantiated, calls, traps;
+    unsigned native;  /* modules that ran with native code attached */
+    uint64_t digest;  /* of every call's outcome: results, or trap, function and message */
 } stats;
+
+static void fold(stats *st, uint64_t x) { st->digest = (st->digest ^ x) * 0x100000001B3u; }
+
+/* Folds a result into st->digest. NaN payloads of float results may legitimately
+ * differ between executions of the same arithmetic: every NaN counts the same. */
+static void fold_value(stats *st, nxw_value v) {
+    uint64_t bits = (uint64_t)v.of.i64;
+    if (v.type == NXW_I32 || v.type == NXW_F32) bits = v.of.f32_bits;
+    if (v.type == NXW_F32 && (bits & 0x7F800000u) == 0x7F800000u && (bits & 0x7FFFFFu)) bits = 0x7FC00000u;
+    if (v.type == NXW_F64 && (bits & 0x7FF0000000000000u) == 0x7FF0000000000000u &&
+        (bits & 0xFFFFFFFFFFFFFu))
+        bits = 0x7FF8000000000000u;
+    fold(st, (uint64_t)v.type);
+    fold(st, bits);
+}
+
+/* When set, exercise() never attaches native code (the reference run of a seed). */
+static bool interpreted_only;
+
+/* In the NEXUS_TEST_AOT build: attaches to m the native code of the fixture whose bytes
+ * it has, if any (unless interpreted_only). True when attached. */
+static bool attach_native(nxw_module *m);
 
 static bool numeric(nxw_valtype t) {
     return t == NXW_I32 || t == NXW_I64 || t == NXW_F32 || t == NXW_F64;
@@ -256,18 +289,40 @@ static void call_exports(nxw_store *s, const nxw_module *m, nxw_instance *inst, 
             memset(&err, 0, sizeof err);
             nxw_status cs = nxw_func_call(s, f, args, np, res, nr, NULL, &err);
             st->calls++;
+            fold(st, (uint64_t)cs);
             if (cs == NXW_OK) {
                 for (uint32_t k = 0; k < nr; k++) assert_int_equal(res[k].type, nxw_func_result_type(f, k));
+                for (uint32_t k = 0; k < nr; k++) fold_value(st, res[k]);
             } else {
                 assert_int_equal(cs, NXW_ERR_TRAP);
                 check_failure(cs, &err);
                 assert_true(err.trap > NXW_TRAP_NONE && err.trap < NXW_TRAP__COUNT);
                 st->traps++;
+                fold(st, (uint64_t)err.trap);
+                fold(st, err.func_index);
+                for (const char *c = err.message; *c; c++) fold(st, (uint8_t)*c);
             }
         }
         free(args);
         free(res);
     }
+}
+
+static bool attach_native(nxw_module *m) {
+#ifdef NEXUS_TEST_AOT
+    if (interpreted_only) return false;
+    for (size_t i = 0; i < NFIXTURES; i++) {
+        const nxw_aot_code *code = aot_fixture(fixtures[i].name);
+        nxw_error err;
+        if (code && nxw_module_attach_aot(m, code, &err) == NXW_OK) {
+            assert_true(nxw_module_has_aot(m));
+            return true;
+        }
+    }
+#else
+    (void)m;
+#endif
+    return false;
 }
 
 /* Decodes, and when possible instantiates and runs, one input. */
@@ -285,6 +340,7 @@ static void exercise(const uint8_t *bytes, size_t len, rng *r, stats *st) {
     }
     assert_non_null(m);
     st->decoded++;
+    if (attach_native(m)) st->native++;
     introspect(m);
     scan sc = scan_sections(bytes, len);
     if (nxw_module_import_count(m) == 0 && (sc.runnable || !sc.has_start)) {
@@ -399,6 +455,31 @@ static void test_seeds_are_sound(void **state) {
     exercise(hand_start, sizeof hand_start, &r, &st);
     assert_int_equal(st.instantiated, 1);
     assert_int_equal(st.calls, 6);
+    /* so do the runnable fixtures' exports, with the same outcomes every time; in the
+     * AOT build the second run is native and must match the interpreted one */
+    for (size_t i = 0; i < NFIXTURES; i++) {
+        if (!fixtures[i].runnable) continue;
+        size_t len;
+        uint8_t *b = read_fixture(fixtures[i].name, &len);
+        stats ref = {0}, run = {0};
+        rng r1 = {i + 1}, r2 = {i + 1};
+        interpreted_only = true;
+        exercise(b, len, &r1, &ref);
+        interpreted_only = false;
+        exercise(b, len, &r2, &run);
+        free(b);
+        assert_int_equal(ref.native, 0);
+#ifdef NEXUS_TEST_AOT
+        if (run.native != 1) fail_msg("fixture %s: native code not attached", fixtures[i].name);
+#endif
+        assert_int_equal(ref.instantiated, 1);
+        assert_int_equal(run.instantiated, 1);
+        assert_true(ref.calls > 0);
+        assert_int_equal(run.calls, ref.calls);
+        assert_int_equal(run.traps, ref.traps);
+        if (run.digest != ref.digest)
+            fail_msg("fixture %s: outcomes differ from the interpreter's", fixtures[i].name);
+    }
 }
 
 static void test_mutants_of_fixtures(void **state) {

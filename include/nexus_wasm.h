@@ -406,7 +406,8 @@ nxw_status nxw_instance_reset(nxw_instance *inst, const nxw_snapshot *snap, nxw_
  * (the generated C defines a `const nxw_aot_code SYMBOL`). Functions of a module with
  * attached code run natively instead of in the interpreter, with the same semantics and
  * guarantees: bounds-checked memory, the same traps, fuel charged with the same static
- * counts, deadlines and interrupts, deep recursion trapping "call stack exhausted",
+ * counts (except that functions which call nothing charge only their loops), deadlines
+ * and interrupts, max_call_depth, deep recursion trapping "call stack exhausted",
  * suspension and resumption (from any thread), snapshots and resets. Native code runs
  * on a stack the store allocates (about 8 times limits.stack_bytes, at least 8 MiB,
  * reserved but only touched as used). */
@@ -425,8 +426,8 @@ bool nxw_module_has_aot(const nxw_module *module);
  * `header_name`, which the parts #include) and `nparts` C files (parts[0..nparts)) that
  * together define `const nxw_aot_code symbol`. Compile them with the engine's internal
  * headers (src/wasm) on the include path and GNU C. Fails with NXW_ERR_INVALID naming
- * the function and instruction for what is not supported (SIMD, functions with more
- * than one result) and NXW_ERR_NOMEM when writing fails. */
+ * the function and instruction for what is not supported (SIMD: v128 values and
+ * instructions) and NXW_ERR_NOMEM when writing fails. */
 nxw_status nxw_aot_generate(const nxw_module *module, const char *symbol, const char *header_name,
                             FILE *header, FILE **parts, unsigned nparts, nxw_error *err);
 

@@ -15,7 +15,7 @@
  * With --aot, every module that loads runs as native code of the ahead-of-time compiler
  * (spectest_aot.c: translated, compiled by the system C compiler, loaded with dlopen
  * and attached before the module is instantiated); modules the translator does not
- * support (SIMD, more than one result) run in the interpreter and are counted as not
+ * support (SIMD) run in the interpreter and are counted as not
  * translated. Before a script runs, all its modules are translated and compiled in one
  * go; a module whose native code cannot be made fails the command that loads it.
  */
@@ -1473,7 +1473,7 @@ static void st_usage(FILE *out)
                  "                          a shared object by the C compiler (" NEXUS_AOT_CC ";\n"
                  "                          NEXUS_AOT_CC overrides it) in a temporary directory,\n"
                  "                          loaded and attached; modules the translator does not\n"
-                 "                          support (SIMD, more than one result) are interpreted\n"
+                 "                          support (SIMD) are interpreted\n"
                  "                          and counted as not translated\n"
                  "  --aot-opt=LEVEL         --aot, compiling with -OLEVEL (0, 1, 2, 3 or s;\n"
                  "                          default 0)\n"

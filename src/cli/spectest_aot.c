@@ -107,13 +107,12 @@ static void aot_settle(st_aot_entry *e, st_aot_state state, const char *message)
     e->message = aot_strdup(message ? message : "");
 }
 
-/* True when the translator's refusal is one of the documented limits (SIMD and v128
- * values, more than one result), not a bug. */
+/* True when the translator's refusal is its documented limit (SIMD: v128 values and
+ * instructions), not a bug. */
 static bool aot_is_unsupported(const nxw_error *err)
 {
     return err->status == NXW_ERR_INVALID &&
-           (strstr(err->message, "SIMD") || strstr(err->message, "v128") ||
-            strstr(err->message, "multiple results"));
+           (strstr(err->message, "SIMD") || strstr(err->message, "v128"));
 }
 
 /* ---------------------------------------------------------------- life cycle */

@@ -10,15 +10,17 @@
  * branch first copies its label's values down to the label's depth). What the
  * interpreter guarantees, the generated code guarantees the same way, through the
  * helpers of aot_rt.h: every memory access is bounds-checked and every store marks its
- * page in the dirty map; fuel is charged at function entries and loop headers (the same
- * static counts as the interpreter: instructions outside loops, loop bodies), which is
- * also where deadlines and interrupts are noticed; functions that call check the native
- * stack at entry; traps unwind by longjmp (aot.c).
+ * page in the dirty map; fuel is charged at loop headers and at the entry of functions
+ * that call (the same static counts as the interpreter: loop bodies, instructions
+ * outside loops; a function without calls runs a bounded time outside its loops and
+ * charges nothing at entry), which is also where deadlines and interrupts are noticed;
+ * functions that call check the native stack and the frame count at entry; traps
+ * unwind by longjmp (aot.c).
  *
  * Output: a header (prototypes, import wrappers) and `nparts` C files that together
  * define one `const nxw_aot_code SYMBOL`, whose module hash ties it to this module.
- * Not translated (the module is refused with a message naming the instruction): SIMD,
- * functions returning more than one value.
+ * Not translated (the module is refused with a message naming the instruction): SIMD
+ * (v128 values and instructions). Functions with several results return a struct.
  */
 #include "aot_rt.h"
 #include "module.h"
@@ -330,10 +332,35 @@ static void emit_moves(gfn *g, uint32_t base, uint32_t n) {
     }
 }
 
+/* The C type of the results of function type t: void, a scalar, or for several results
+ * a struct named by their types (nxa_res_ij: an i32 then an i64; fields v0, v1, ...),
+ * declared by the header (declare_result_structs). */
+typedef struct rtype {
+    char s[80];
+} rtype;
+static rtype result_ctype(const wm_functype *t) {
+    rtype r;
+    if (t->nresults == 0) snprintf(r.s, sizeof r.s, "void");
+    else if (t->nresults == 1) snprintf(r.s, sizeof r.s, "%s", ctype(t->types[t->nparams]));
+    else {
+        size_t at = (size_t)snprintf(r.s, sizeof r.s, "nxa_res_");
+        for (uint32_t i = 0; i < t->nresults && at + 1 < sizeof r.s; i++)
+            r.s[at++] = tchar(t->types[t->nparams + i]);
+        r.s[at] = 0;
+    }
+    return r;
+}
+
 /* Emits the return of the function's results from the top of the stack. */
 static void emit_return(gfn *g) {
-    if (g->type->nresults == 0) EMIT("return;\n");
-    else EMIT("return %s;\n", V(g, g->sp - 1).s);
+    uint32_t n = g->type->nresults;
+    if (n == 0) EMIT("return;\n");
+    else if (n == 1) EMIT("return %s;\n", V(g, g->sp - 1).s);
+    else {
+        EMIT("return (%s){", result_ctype(g->type).s);
+        for (uint32_t i = 0; i < n; i++) EMIT("%s%s", i ? ", " : "", V(g, g->sp - n + i).s);
+        EMIT("};\n");
+    }
 }
 
 /* Emits a branch to relative label depth `rel` (values on top of the stack). */
@@ -585,14 +612,24 @@ static void call_args(gfn *g, const wm_functype *t, char *buf, size_t size) {
     g->sp = first;
 }
 
-/* The result assignment "sNx = " of a call of type t (pushed), or "". */
-typedef struct rname {
-    char s[48];
-} rname;
-static rname call_result(gfn *g, const wm_functype *t) {
-    rname r = {{0}};
-    if (t->nresults == 1) snprintf(r.s, sizeof r.s, "%s = ", V(g, push(g, t->types[t->nparams])).s);
-    return r;
+/* Emits a call expression of type t (its arguments already popped) and pushes its
+ * results: assigned directly when there is one, through a struct when there are several. */
+static void emit_call(gfn *g, const wm_functype *t, const char *call) {
+    if (t->nresults == 0) {
+        EMIT("%s;\n", call);
+    } else if (t->nresults == 1) {
+        uint32_t d = push(g, t->types[t->nparams]);
+        EMIT("%s = %s;\n", V(g, d).s, call);
+    } else {
+        EMIT("{ %s r_ = %s;", result_ctype(t).s, call);
+        for (uint32_t i = 0; i < t->nresults; i++) {
+            uint32_t d = push(g, t->types[t->nparams + i]);
+            EMIT(" %s = r_.v%u;", V(g, d).s, i);
+        }
+        EMIT(" }\n");
+    }
+    EMIT("NXA_AFTER_CALL();\n"); /* never a tail call: recursion must grow the stack */
+    if (wm_total_memories(g->m)) EMIT("MS = c->memory->size;\n");
 }
 
 static void op_call(gfn *g) {
@@ -609,12 +646,10 @@ static void op_call(gfn *g) {
         return;
     }
     call_args(g, t, args, sizeof args);
-    rname r = call_result(g, t);
     g->calls = true;
-    if (f < m->nimported_funcs) EMIT("%snxa_%s_i%u(c%s);\n", r.s, g->sym, f, args);
-    else EMIT("%snxa_%s_f%u(c%s);\n", r.s, g->sym, f, args);
-    EMIT("NXA_AFTER_CALL();\n"); /* never a tail call: recursion must grow the stack */
-    if (wm_total_memories(m)) EMIT("MS = c->memory->size;\n");
+    char call[4200];
+    snprintf(call, sizeof call, "nxa_%s_%c%u(c%s)", g->sym, f < m->nimported_funcs ? 'i' : 'f', f, args);
+    emit_call(g, t, call);
 }
 
 static void op_call_indirect(gfn *g) {
@@ -626,7 +661,7 @@ static void op_call_indirect(gfn *g) {
     }
     const wm_functype *t = &m->types[ty];
     if (!type_supported(t)) {
-        gfail(g, "call_indirect of a type with multiple results or v128");
+        gfail(g, "call_indirect of a type with v128");
         return;
     }
     vname idx = V(g, pop(g));
@@ -636,12 +671,11 @@ static void op_call_indirect(gfn *g) {
         return;
     }
     call_args(g, t, args, sizeof args);
-    rname r = call_result(g, t);
     g->calls = true;
-    EMIT("%s((nxa_%s_t%u)nxa_indirect(c, %u, %s, %u, FI))(c%s);\n", r.s, g->sym, ty, table,
-         idx.s, ty, args);
-    EMIT("NXA_AFTER_CALL();\n");
-    if (wm_total_memories(m)) EMIT("MS = c->memory->size;\n");
+    char call[4300];
+    snprintf(call, sizeof call, "((nxa_%s_t%u)nxa_indirect(c, %u, %s, %u, FI))(c%s)", g->sym, ty,
+             table, idx.s, ty, args);
+    emit_call(g, t, call);
 }
 
 /* ------------------------------------------------------------------ one instruction */
@@ -1039,13 +1073,12 @@ static void translate_one(gfn *g, bool *done) {
 
 /* "uint32_t NAME(nxa_ctx *c, uint32_t l0, ...)" for function type t. */
 static void signature(gbuf *b, const wm_functype *t, const char *name) {
-    gb_printf(b, "%s %s(nxa_ctx *c", t->nresults ? ctype(t->types[t->nparams]) : "void", name);
+    gb_printf(b, "%s %s(nxa_ctx *c", result_ctype(t).s, name);
     for (uint32_t i = 0; i < t->nparams; i++) gb_printf(b, ", %s l%u", ctype(t->types[i]), i);
     gb_printf(b, ")");
 }
 
 static bool type_supported(const wm_functype *t) {
-    if (t->nresults > 1) return false;
     for (uint32_t i = 0; i < t->nparams + t->nresults; i++)
         if (t->types[i] == NXW_V128) return false;
     return true;
@@ -1067,7 +1100,7 @@ static bool translate_func(const wm_module *m, const char *sym, uint32_t i, gbuf
     g.loop = -1;
     bool ok = false;
     if (!type_supported(g.type)) {
-        gfail(&g, "multiple results or v128 in the function type are not supported");
+        gfail(&g, "v128 in the function type is not supported");
         goto done;
     }
     g.nltypes = g.type->nparams + fn->nlocals;
@@ -1143,6 +1176,16 @@ static bool write_all(FILE *f, const gbuf *b) {
     return fwrite(b->p ? b->p : "", 1, b->len, f) == b->len && fflush(f) == 0 && !ferror(f);
 }
 
+/* "return ...;" of the results of a call of type t, read from slots v[0..nresults). */
+static void results_from_slots(gbuf *b, const wm_functype *t) {
+    if (t->nresults == 1) gb_printf(b, "    return v[0].%s;\n", slot_field(t->types[t->nparams]));
+    if (t->nresults < 2) return;
+    gb_printf(b, "    return (%s){", result_ctype(t).s);
+    for (uint32_t i = 0; i < t->nresults; i++)
+        gb_printf(b, "%sv[%u].%s", i ? ", " : "", i, slot_field(t->types[t->nparams + i]));
+    gb_printf(b, "};\n");
+}
+
 /* Typedefs of function pointer types, prototypes, import wrappers. */
 static void gen_header(const wm_module *m, const char *sym, gbuf *h) {
     /* wasm quiets a signaling NaN in every arithmetic operation: the C compiler must not
@@ -1152,6 +1195,16 @@ static void gen_header(const wm_module *m, const char *sym, gbuf *h) {
                  "#elif defined(__GNUC__)\n#pragma GCC optimize(\"signaling-nans\")\n#endif\n"
                  "#include \"aot_rt.h\"\n\n");
     char name[96];
+    /* result structs (guarded: several generated headers may share a translation unit) */
+    for (uint32_t t = 0; t < m->ntypes; t++) {
+        const wm_functype *ft = &m->types[t];
+        if (!type_supported(ft) || ft->nresults < 2) continue;
+        rtype r = result_ctype(ft);
+        gb_printf(h, "#ifndef NXA_DEFINED_%s\n#define NXA_DEFINED_%s\ntypedef struct {", r.s, r.s);
+        for (uint32_t i = 0; i < ft->nresults; i++)
+            gb_printf(h, " %s v%u;", ctype(ft->types[ft->nparams + i]), i);
+        gb_printf(h, " } %s;\n#endif\n", r.s);
+    }
     for (uint32_t t = 0; t < m->ntypes; t++) {
         if (!type_supported(&m->types[t])) continue;
         snprintf(name, sizeof name, "(*nxa_%s_t%u)", sym, t);
@@ -1176,7 +1229,7 @@ static void gen_header(const wm_module *m, const char *sym, gbuf *h) {
         for (uint32_t i = 0; i < t->nparams; i++)
             gb_printf(h, "    v[%u].u64 = 0; v[%u].%s = l%u;\n", i, i, slot_field(t->types[i]), i);
         gb_printf(h, "    nxa_call_func(c, c->inst->funcs[%u], v);\n", f);
-        if (t->nresults) gb_printf(h, "    return v[0].%s;\n", slot_field(t->types[t->nparams]));
+        results_from_slots(h, t);
         gb_printf(h, "}\n");
     }
 }
@@ -1201,13 +1254,16 @@ static void gen_tables(const wm_module *m, const char *sym, gbuf *b) {
         uint32_t f = m->nimported_funcs + i;
         const wm_functype *t = &m->types[m->funcs[i].type_index];
         gb_printf(b, "static void nxa_%s_e%u(nxa_ctx *c, wc_slot *fp) {\n    ", sym, f);
-        if (t->nresults) gb_printf(b, "%s r = ", ctype(t->types[t->nparams]));
+        if (t->nresults) gb_printf(b, "%s r = ", result_ctype(t).s);
         gb_printf(b, "nxa_%s_f%u(c", sym, f);
         for (uint32_t k = 0; k < t->nparams; k++) gb_printf(b, ", fp[%u].%s", k, slot_field(t->types[k]));
         gb_printf(b, ");\n");
-        if (t->nresults)
+        if (t->nresults == 1)
             gb_printf(b, "    fp[0].u64 = 0;\n    fp[0].%s = r;\n", slot_field(t->types[t->nparams]));
-        else gb_printf(b, "    (void)fp;\n");
+        for (uint32_t k = 0; t->nresults > 1 && k < t->nresults; k++)
+            gb_printf(b, "    fp[%u].u64 = 0;\n    fp[%u].%s = r.v%u;\n", k, k,
+                      slot_field(t->types[t->nparams + k]), k);
+        if (!t->nresults) gb_printf(b, "    (void)fp;\n");
         gb_printf(b, "}\n");
     }
     char name[96];
@@ -1222,7 +1278,7 @@ static void gen_tables(const wm_module *m, const char *sym, gbuf *b) {
         for (uint32_t i = 0; i < t->nparams; i++)
             gb_printf(b, "    v[%u].u64 = 0; v[%u].%s = l%u;\n", i, i, slot_field(t->types[i]), i);
         gb_printf(b, "    nxa_call_func(c, c->foreign, v);\n");
-        if (t->nresults) gb_printf(b, "    return v[0].%s;\n", slot_field(t->types[t->nparams]));
+        results_from_slots(b, t);
         gb_printf(b, "}\n");
     }
     gb_printf(b, "static const nxa_fn nxa_%s_natives[] = {\n", sym);
@@ -1260,7 +1316,7 @@ nxw_status nxw_aot_generate(const nxw_module *module, const char *symbol, const 
     for (uint32_t f = 0; f < m->nimported_funcs; f++)
         if (!type_supported(&m->types[wm_func_type_index(m, f)]))
             return wm_fail(err, NXW_ERR_INVALID, SIZE_MAX,
-                           "ahead-of-time compiler: import %u has multiple results or v128", f);
+                           "ahead-of-time compiler: import %u has a v128 in its type", f);
     gbuf h = {0};
     gen_header(m, symbol, &h);
     bool ok = !h.oom && write_all(header, &h);

@@ -9,8 +9,8 @@
  * bounds-checked against the memory's current size (MS, reloaded after every call and
  * memory.grow) with 64-bit arithmetic; every store marks the 4 KiB pages of its first
  * and last byte in the dirty map below the memory's data (runtime.h); fuel is charged
- * at function entries and loop headers against the store's budget; a function that
- * calls checks the native stack against the store's limit first. A trap never returns
+ * at loop headers and at the entry of functions that call, against the store's budget;
+ * a function that calls checks the native stack against the store's limit first. A trap never returns
  * (nxa_trap unwinds to the call's entry in aot.c).
  */
 #ifndef NXW_AOT_RT_H

@@ -4,8 +4,9 @@
 # (clang-19; it uses the portable SIMD code paths, NEXUS_SIMD_PORTABLE, so both the
 # host-specific and the portable ones are tested). Tests: cmocka unit tests, the
 # official spec testsuite (from NEXUS_SPEC_DIR, default ../shared/wasm-spec) and CLI
-# tests of `nexus wasm`. The unit tests that use threads also run under
-# ThreadSanitizer. In CI (CI=true) or when
+# tests of `nexus wasm`; the engine tests and the spec testsuite also against code of
+# the ahead-of-time compiler (*_aot, spectest_aot). The unit tests that use threads also
+# run under ThreadSanitizer (test_control in both forms). In CI (CI=true) or when
 # NEXUS_FUZZ_SECONDS is set, then fuzzes (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +32,10 @@ cmake --build build-asan -j"$jobs" >/dev/null
 echo "== thread sanitizer build (threaded unit tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
       -DNEXUS_WERROR=ON -DNEXUS_TSAN=ON -DNEXUS_SPEC_DIR="$spec_dir" >/dev/null
-cmake --build build-tsan -j"$jobs" --target test_control test_concurrency test_runtime >/dev/null
+cmake --build build-tsan -j"$jobs" --target test_control test_control_aot test_concurrency \
+    test_runtime >/dev/null
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure \
-    -R 'wasm_test_control|runtime_test_concurrency|runtime_test_runtime')
+    -R 'wasm_test_control|wasm_test_control_aot|runtime_test_concurrency|runtime_test_runtime')
 
 if [ "${CI:-}" = true ] || [ -n "${NEXUS_FUZZ_SECONDS:-}" ]; then
     echo "== fuzzing"

@@ -104,9 +104,9 @@ static bool initialize(nxs_template *t, char *err, size_t err_size)
     }
     t->init_us = (nxw_now_ns() - t0) / 1000;
     if (status.of.i32 != NXG_OK) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "nxg_init returned %d (memory limit too small?)",
-                 status.of.i32);
+        char detail[96];
+        snprintf(detail, sizeof detail,
+                 "nxg_init returned %d (MEMORY_LIMIT_MB or STACK_SIZE_KB too small?)", status.of.i32);
         set_err(err, err_size, "guest: initialization failed", detail);
         goto done;
     }

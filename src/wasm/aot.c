@@ -179,7 +179,12 @@ static nxa_run *run_of(nxw_store *s) {
         free(r);
         return NULL;
     }
-    mprotect(r->map, page, PROT_NONE); /* guard page: an overflow faults, never corrupts */
+    /* guard page: an overflow faults, never corrupts; no fiber without it */
+    if (mprotect(r->map, page, PROT_NONE) != 0) {
+        munmap(r->map, r->map_len);
+        free(r);
+        return NULL;
+    }
     r->stack = r->map + page;
     r->stack_len = want;
 #ifdef NXA_TSAN
@@ -244,7 +249,8 @@ static void switch_out(nxa_run *r, bool done) {
 /* Calls f's entry on the current stack, catching traps (not inlined: the setjmp stays
  * in a frame of its own). A trap skips the frames' returns: the frame count
  * (max_call_depth) is restored here. */
-__attribute__((noinline)) static nxw_trap call_here(nxw_store *s, nxa_run *r, nxw_func *f, wc_slot *fp) {
+__attribute__((noinline)) static nxw_trap call_here(nxw_store *s, nxa_run *r, nxw_func *f,
+                                                    wc_slot *fp) {
     jmp_buf jb;
     jmp_buf *volatile prev = r->jb;
     const int64_t frames_left = s->aot_frames_left;

@@ -492,32 +492,23 @@ uint32_t nxa_memory_grow(nxa_ctx *c, uint32_t delta) {
 }
 
 void nxa_memory_copy(nxa_ctx *c, uint32_t d, uint32_t src, uint32_t n, uint32_t fi) {
-    nxw_memory *mem = c->memory;
-    if ((uint64_t)d + n > mem->size || (uint64_t)src + n > mem->size) nxa_trap(c, NXW_TRAP_MEMORY_OOB, fi);
-    if (!n) return;
-    memmove(mem->data + d, mem->data + src, n);
-    wr_mark_dirty(mem, d, n);
-    charge_bulk(c, n, 6, fi);
+    nxw_trap t = wr_memory_copy(c->memory, d, src, n);
+    if (t) nxa_trap(c, t, fi);
+    charge_bulk(c, n, WR_BULK_BYTES_SHIFT, fi);
 }
 
 void nxa_memory_fill(nxa_ctx *c, uint32_t d, uint32_t v, uint32_t n, uint32_t fi) {
-    nxw_memory *mem = c->memory;
-    if ((uint64_t)d + n > mem->size) nxa_trap(c, NXW_TRAP_MEMORY_OOB, fi);
-    if (!n) return;
-    memset(mem->data + d, (int)(v & 0xFF), n);
-    wr_mark_dirty(mem, d, n);
-    charge_bulk(c, n, 6, fi);
+    nxw_trap t = wr_memory_fill(c->memory, d, v, n);
+    if (t) nxa_trap(c, t, fi);
+    charge_bulk(c, n, WR_BULK_BYTES_SHIFT, fi);
 }
 
 void nxa_memory_init(nxa_ctx *c, uint32_t seg, uint32_t d, uint32_t src, uint32_t n, uint32_t fi) {
-    nxw_memory *mem = c->memory;
     nxw_instance *inst = c->inst;
-    if ((uint64_t)d + n > mem->size || (uint64_t)src + n > inst->data_len[seg])
-        nxa_trap(c, NXW_TRAP_MEMORY_OOB, fi);
-    if (!n) return;
-    memcpy(mem->data + d, inst->module->m.datas[seg].bytes + src, n);
-    wr_mark_dirty(mem, d, n);
-    charge_bulk(c, n, 6, fi);
+    nxw_trap t = wr_memory_init(c->memory, inst->module->m.datas[seg].bytes, inst->data_len[seg],
+                                d, src, n);
+    if (t) nxa_trap(c, t, fi);
+    charge_bulk(c, n, WR_BULK_BYTES_SHIFT, fi);
 }
 
 void nxa_data_drop(nxa_ctx *c, uint32_t seg) { c->inst->data_len[seg] = 0; }
@@ -536,37 +527,28 @@ void nxa_table_set(nxa_ctx *c, uint32_t t, uint32_t i, void *v, uint32_t fi) {
 
 uint32_t nxa_table_grow(nxa_ctx *c, uint32_t t, void *init, uint32_t n) {
     int32_t old = wr_table_grow(c->tables[t], n, init);
-    if (old >= 0) {
-        c->store->budget -= (int64_t)(n >> 3);
-        if (c->store->budget < 0) nxa_budget(c, UINT32_MAX);
-    }
+    if (old >= 0) charge_bulk(c, n, WR_BULK_ELEMS_SHIFT, UINT32_MAX); /* as table.fill */
     return (uint32_t)old;
 }
 
 void nxa_table_fill(nxa_ctx *c, uint32_t t, uint32_t i, void *v, uint32_t n, uint32_t fi) {
-    nxw_table *tab = c->tables[t];
-    if ((uint64_t)i + n > tab->size) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
-    for (uint32_t k = 0; k < n; k++) tab->elems[i + k] = v;
-    charge_bulk(c, n, 3, fi);
+    nxw_trap trap = wr_table_fill(c->tables[t], i, v, n);
+    if (trap) nxa_trap(c, trap, fi);
+    charge_bulk(c, n, WR_BULK_ELEMS_SHIFT, fi);
 }
 
 void nxa_table_copy(nxa_ctx *c, uint32_t dt, uint32_t st, uint32_t d, uint32_t src, uint32_t n,
                     uint32_t fi) {
-    nxw_table *a = c->tables[dt], *b = c->tables[st];
-    if ((uint64_t)d + n > a->size || (uint64_t)src + n > b->size) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
-    if (!n) return;
-    memmove(a->elems + d, b->elems + src, sizeof(void *) * n);
-    charge_bulk(c, n, 3, fi);
+    nxw_trap trap = wr_table_copy(c->tables[dt], c->tables[st], d, src, n);
+    if (trap) nxa_trap(c, trap, fi);
+    charge_bulk(c, n, WR_BULK_ELEMS_SHIFT, fi);
 }
 
 void nxa_table_init(nxa_ctx *c, uint32_t t, uint32_t seg, uint32_t d, uint32_t src, uint32_t n,
                     uint32_t fi) {
-    nxw_table *tab = c->tables[t];
-    wr_elem *e = &c->inst->elems[seg];
-    if ((uint64_t)d + n > tab->size || (uint64_t)src + n > e->count) nxa_trap(c, NXW_TRAP_TABLE_OOB, fi);
-    if (!n) return;
-    memcpy(tab->elems + d, e->refs + src, sizeof(void *) * n);
-    charge_bulk(c, n, 3, fi);
+    nxw_trap trap = wr_table_init(c->tables[t], &c->inst->elems[seg], d, src, n);
+    if (trap) nxa_trap(c, trap, fi);
+    charge_bulk(c, n, WR_BULK_ELEMS_SHIFT, fi);
 }
 
 void nxa_elem_drop(nxa_ctx *c, uint32_t seg) { c->inst->elems[seg].count = 0; }

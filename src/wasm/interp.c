@@ -656,36 +656,33 @@ do_call:
         uint32_t delta = fp[pc[4].u32].u32;
         int32_t old = wr_table_grow(inst->tables[pc[2].u32], delta, fp[pc[3].u32].ref);
         fp[pc[1].u32].i32 = old;
-        if (old >= 0) budget -= (int64_t)(delta >> 3); /* the new elements were written, as TABLE_FILL */
+        if (old >= 0) budget -= (int64_t)(delta >> WR_BULK_ELEMS_SHIFT); /* the new elements were written, as TABLE_FILL */
         pc += 5;
         NEXT();
     }
     HANDLER(TABLE_FILL) {
-        nxw_table *t = inst->tables[pc[1].u32];
-        uint64_t i = fp[pc[2].u32].u32, n = fp[pc[4].u32].u32;
-        void *v = fp[pc[3].u32].ref;
-        if (i + n > t->size) TRAP(NXW_TRAP_TABLE_OOB);
-        for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
-        budget -= (int64_t)(n >> 3);
+        uint64_t n = fp[pc[4].u32].u32;
+        nxw_trap t = wr_table_fill(inst->tables[pc[1].u32], fp[pc[2].u32].u32, fp[pc[3].u32].ref, n);
+        if (t) TRAP(t);
+        budget -= (int64_t)(n >> WR_BULK_ELEMS_SHIFT);
         pc += 5;
         NEXT();
     }
     HANDLER(TABLE_COPY) {
-        nxw_table *td = inst->tables[pc[1].u32], *ts = inst->tables[pc[2].u32];
-        uint64_t d = fp[pc[3].u32].u32, sidx = fp[pc[4].u32].u32, n = fp[pc[5].u32].u32;
-        if (d + n > td->size || sidx + n > ts->size) TRAP(NXW_TRAP_TABLE_OOB);
-        if (n) memmove(td->elems + d, ts->elems + sidx, n * sizeof(void *));
-        budget -= (int64_t)(n >> 3);
+        uint64_t n = fp[pc[5].u32].u32;
+        nxw_trap t = wr_table_copy(inst->tables[pc[1].u32], inst->tables[pc[2].u32],
+                                   fp[pc[3].u32].u32, fp[pc[4].u32].u32, n);
+        if (t) TRAP(t);
+        budget -= (int64_t)(n >> WR_BULK_ELEMS_SHIFT);
         pc += 6;
         NEXT();
     }
     HANDLER(TABLE_INIT) {
-        nxw_table *t = inst->tables[pc[1].u32];
-        wr_elem *e = &inst->elems[pc[2].u32];
-        uint64_t d = fp[pc[3].u32].u32, sidx = fp[pc[4].u32].u32, n = fp[pc[5].u32].u32;
-        if (d + n > t->size || sidx + n > e->count) TRAP(NXW_TRAP_TABLE_OOB);
-        if (n) memcpy(t->elems + d, e->refs + sidx, n * sizeof(void *));
-        budget -= (int64_t)(n >> 3);
+        uint64_t n = fp[pc[5].u32].u32;
+        nxw_trap t = wr_table_init(inst->tables[pc[1].u32], &inst->elems[pc[2].u32],
+                                   fp[pc[3].u32].u32, fp[pc[4].u32].u32, n);
+        if (t) TRAP(t);
+        budget -= (int64_t)(n >> WR_BULK_ELEMS_SHIFT);
         pc += 6;
         NEXT();
     }
@@ -716,36 +713,28 @@ do_call:
         NEXT();
     }
     HANDLER(MEMORY_COPY) {
-        uint64_t d = fp[pc[1].u32].u32, sa = fp[pc[2].u32].u32, n = fp[pc[3].u32].u32;
-        if (d + n > msize || sa + n > msize) TRAP(NXW_TRAP_MEMORY_OOB);
-        if (n) {
-            memmove(mbase + d, mbase + sa, n);
-            wr_mark_dirty(inst->memory, d, n);
-            budget -= (int64_t)(n >> 6);
-        }
+        uint64_t n = fp[pc[3].u32].u32;
+        if (wr_memory_copy(inst->memory, fp[pc[1].u32].u32, fp[pc[2].u32].u32, n))
+            TRAP(NXW_TRAP_MEMORY_OOB);
+        budget -= (int64_t)(n >> WR_BULK_BYTES_SHIFT);
         pc += 4;
         NEXT();
     }
     HANDLER(MEMORY_FILL) {
-        uint64_t d = fp[pc[1].u32].u32, n = fp[pc[3].u32].u32;
-        if (d + n > msize) TRAP(NXW_TRAP_MEMORY_OOB);
-        if (n) {
-            memset(mbase + d, (int)(fp[pc[2].u32].u32 & 0xFF), n);
-            wr_mark_dirty(inst->memory, d, n);
-            budget -= (int64_t)(n >> 6);
-        }
+        uint64_t n = fp[pc[3].u32].u32;
+        if (wr_memory_fill(inst->memory, fp[pc[1].u32].u32, fp[pc[2].u32].u32, n))
+            TRAP(NXW_TRAP_MEMORY_OOB);
+        budget -= (int64_t)(n >> WR_BULK_BYTES_SHIFT);
         pc += 4;
         NEXT();
     }
     HANDLER(MEMORY_INIT) {
         uint32_t k = pc[1].u32;
-        uint64_t d = fp[pc[2].u32].u32, sa = fp[pc[3].u32].u32, n = fp[pc[4].u32].u32;
-        if (d + n > msize || sa + n > inst->data_len[k]) TRAP(NXW_TRAP_MEMORY_OOB);
-        if (n) {
-            memcpy(mbase + d, inst->module->m.datas[k].bytes + sa, n);
-            wr_mark_dirty(inst->memory, d, n);
-            budget -= (int64_t)(n >> 6);
-        }
+        uint64_t n = fp[pc[4].u32].u32;
+        if (wr_memory_init(inst->memory, inst->module->m.datas[k].bytes, inst->data_len[k],
+                           fp[pc[2].u32].u32, fp[pc[3].u32].u32, n))
+            TRAP(NXW_TRAP_MEMORY_OOB);
+        budget -= (int64_t)(n >> WR_BULK_BYTES_SHIFT);
         pc += 5;
         NEXT();
     }

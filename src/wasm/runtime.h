@@ -133,6 +133,58 @@ typedef struct wr_elem {
     void **refs;
 } wr_elem;
 
+/*
+ * Bulk memory and table operations, shared by the interpreter and native code (aot.c):
+ * each checks its whole range first (64-bit sums: nothing is written when it traps) and
+ * returns the trap to raise or NXW_TRAP_NONE; memory writes mark their pages dirty. The
+ * caller charges the fuel (WR_BULK_*_SHIFT: one unit per 64 bytes, per 8 elements).
+ */
+enum { WR_BULK_BYTES_SHIFT = 6, WR_BULK_ELEMS_SHIFT = 3 };
+
+static inline nxw_trap wr_memory_copy(nxw_memory *mem, uint64_t d, uint64_t s, uint64_t n) {
+    if (d + n > mem->size || s + n > mem->size) return NXW_TRAP_MEMORY_OOB;
+    if (n) {
+        memmove(mem->data + d, mem->data + s, n);
+        wr_mark_dirty(mem, d, n);
+    }
+    return NXW_TRAP_NONE;
+}
+static inline nxw_trap wr_memory_fill(nxw_memory *mem, uint64_t d, uint32_t v, uint64_t n) {
+    if (d + n > mem->size) return NXW_TRAP_MEMORY_OOB;
+    if (n) {
+        memset(mem->data + d, (int)(v & 0xFF), n);
+        wr_mark_dirty(mem, d, n);
+    }
+    return NXW_TRAP_NONE;
+}
+/* memory.init from segment bytes `seg` of (current, 0 once dropped) length seg_len. */
+static inline nxw_trap wr_memory_init(nxw_memory *mem, const uint8_t *seg, uint32_t seg_len,
+                                      uint64_t d, uint64_t s, uint64_t n) {
+    if (d + n > mem->size || s + n > seg_len) return NXW_TRAP_MEMORY_OOB;
+    if (n) {
+        memcpy(mem->data + d, seg + s, n);
+        wr_mark_dirty(mem, d, n);
+    }
+    return NXW_TRAP_NONE;
+}
+static inline nxw_trap wr_table_fill(nxw_table *t, uint64_t i, void *v, uint64_t n) {
+    if (i + n > t->size) return NXW_TRAP_TABLE_OOB;
+    for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+    return NXW_TRAP_NONE;
+}
+static inline nxw_trap wr_table_copy(nxw_table *td, nxw_table *ts, uint64_t d, uint64_t s,
+                                     uint64_t n) {
+    if (d + n > td->size || s + n > ts->size) return NXW_TRAP_TABLE_OOB;
+    if (n) memmove(td->elems + d, ts->elems + s, n * sizeof(void *));
+    return NXW_TRAP_NONE;
+}
+static inline nxw_trap wr_table_init(nxw_table *t, const wr_elem *e, uint64_t d, uint64_t s,
+                                     uint64_t n) {
+    if (d + n > t->size || s + n > e->count) return NXW_TRAP_TABLE_OOB;
+    if (n) memcpy(t->elems + d, e->refs + s, n * sizeof(void *));
+    return NXW_TRAP_NONE;
+}
+
 struct nxw_instance {
     nxw_store *store;
     struct nxw_snapshot *snapshot; /* the snapshot it was made from (a reference) or NULL */

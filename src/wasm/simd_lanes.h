@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "numeric.h"
+
 typedef int8_t wv_i8x16 __attribute__((vector_size(16)));
 typedef uint8_t wv_u8x16 __attribute__((vector_size(16)));
 typedef int16_t wv_i16x8 __attribute__((vector_size(16)));
@@ -437,17 +439,8 @@ static inline wv_f64x2 wv_convert_low_i32_u(wv_u32x4 a) { return (wv_f64x2){(dou
 /* Saturating float to integer: NaN -> 0, out of range -> the nearest bound; in range the
  * C conversion (truncation) is defined. Compared in double, which holds every f32 and
  * every bound exactly. */
-static inline int32_t wv_sat_s32(double x) {
-    if (x != x) return 0;
-    if (x <= -2147483649.0) return INT32_MIN;
-    if (x >= 2147483648.0) return INT32_MAX;
-    return (int32_t)x;
-}
-static inline uint32_t wv_sat_u32(double x) {
-    if (x != x || x <= -1.0) return 0;
-    if (x >= 4294967296.0) return UINT32_MAX;
-    return (uint32_t)x;
-}
+static inline int32_t wv_sat_s32(double x) { return sat_i32(x); }
+static inline uint32_t wv_sat_u32(double x) { return sat_u32(x); }
 static inline wv_i32x4 wv_trunc_sat_f32_s(wv_f32x4 a) {
     return (wv_i32x4){wv_sat_s32(a[0]), wv_sat_s32(a[1]), wv_sat_s32(a[2]), wv_sat_s32(a[3])};
 }
